@@ -1,0 +1,1 @@
+//! Placeholder until the SPA issue fills this crate.
