@@ -54,8 +54,8 @@ variable "key_vault_soft_delete_retention_days" {
 
 variable "key_vault_purge_protection_enabled" {
   type        = bool
-  default     = false
-  description = "Forbid purging the vault and its secrets before the retention period ends. Irreversible; enable it for production."
+  default     = true
+  description = "Forbid purging the vault and its secrets before the retention period ends (irreversible). With it, a destroyed vault's name stays reserved for the retention period and the next apply recovers the vault; set false for throw-away test deployments."
 }
 
 variable "acr_name" {

@@ -52,8 +52,8 @@ variable "soft_delete_retention_days" {
 
 variable "purge_protection_enabled" {
   type        = bool
-  default     = false
-  description = "Forbid purging deleted secrets and the vault until the retention period ends. Irreversible once enabled; recommended for production."
+  default     = true
+  description = "Forbid purging deleted secrets and the vault until the retention period ends. Irreversible once enabled."
 }
 
 variable "tags" {
