@@ -2,6 +2,7 @@
 //! for wiring and security (providers cannot be downloaded here, so `terraform validate` cannot
 //! run), and the test harness that runs setup.sh, deploy.sh and cleanup.sh against fake CLIs.
 
+pub mod harness;
 pub mod security;
 pub mod terraform;
 
