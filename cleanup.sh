@@ -88,9 +88,9 @@ delete_registrations() {
       log "  no application ${name}"
       continue
     fi
+    log "  deleting application ${name}"
     # Deleting the application also deletes its service principal (and role assignments).
     graph_write DELETE "/applications/$(jq -r .id <<<"${app}")" >/dev/null
-    log "  deleted application ${name}"
   done
 }
 
@@ -104,8 +104,8 @@ delete_test_users() {
       log "  no user ${upn}"
       continue
     fi
+    log "  deleting user ${upn}"
     graph_write DELETE "/users/$(jq -r .id <<<"${user}")" >/dev/null
-    log "  deleted user ${upn}"
   done
 }
 
@@ -113,8 +113,8 @@ remove_local_files() {
   local file
   for file in "${LOCAL_FILES[@]}"; do
     if [[ -e "${REPO_ROOT}/${file}" ]]; then
+      log "  removing ${file}"
       run rm -f -- "${REPO_ROOT}/${file}"
-      log "  removed ${file}"
     fi
   done
 }

@@ -165,10 +165,10 @@ step_secrets() {
       log "  ${name} is up to date"
       continue
     fi
+    log "  setting ${name}"
     # The deployer's Secrets Officer grant can take minutes to apply after a first apply.
-    run retry 8 az keyvault secret set --vault-name "${OUT[key_vault_name]}" --name "${name}" \
+    retry 8 run az keyvault secret set --vault-name "${OUT[key_vault_name]}" --name "${name}" \
       --file "$(printf '%s' "${value}" | private_file)" --encoding utf-8 --output none
-    log "  set ${name}"
   done
 }
 
@@ -201,10 +201,10 @@ step_app() {
     log "  ${OUT[backend_app_name]} already runs ${IMAGE}"
     return
   fi
+  log "  switching ${OUT[backend_app_name]}: ${current} -> ${IMAGE}"
   # AcrPull may still be propagating right after the first apply: retry, bounded.
-  run retry 6 az containerapp update --name "${OUT[backend_app_name]}" \
+  retry 6 run az containerapp update --name "${OUT[backend_app_name]}" \
     --resource-group "${OUT[resource_group_name]}" --image "${IMAGE}" --output none
-  log "  ${OUT[backend_app_name]}: ${current} -> ${IMAGE}"
 }
 
 step_spa() {
@@ -213,7 +213,7 @@ step_spa() {
   config="$(spa_runtime_config "${SPA_CLIENT_ID}" "${TENANT_ID}" "${API_CLIENT_ID}" \
     "${OUT[backend_url]}" "${OUT[frontend_url]}/")"
   if [[ "${DRY_RUN}" == true ]]; then
-    log "[dry-run] would write dist/config.json: ${config}"
+    log "[dry-run] would write dist/config.json: $(jq -c . <<<"${config}")"
     log "[dry-run] would add ${OUT[backend_url]} to connect-src in dist/staticwebapp.config.json"
     return
   fi

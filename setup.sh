@@ -178,9 +178,9 @@ ensure_role_assignment() {
     log "  ${label} already has ${role}"
     return
   fi
+  log "  giving ${label} the ${role} role"
   graph_write POST "/servicePrincipals/${sp_id}/appRoleAssignedTo" "$(jq -n --arg p "${principal_id}" \
     --arg sp "${sp_id}" --arg r "$(role_id "${role}")" '{principalId: $p, resourceId: $sp, appRoleId: $r}')" >/dev/null
-  log "  gave ${label} the ${role} role"
 }
 
 write_local_settings() {

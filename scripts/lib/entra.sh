@@ -66,6 +66,6 @@ merge_spa_redirect_uri() {
     return 0
   fi
   merged="$(jq -c --arg uri "${uri}" '{spa: {redirectUris: ((.spa.redirectUris // []) + [$uri])}}' <<<"${app}")"
+  log "  adding redirect URI ${uri} (keeping the $(jq '.spa.redirectUris // [] | length' <<<"${app}") registered)"
   graph_write PATCH "/applications/$(jq -r .id <<<"${app}")" "${merged}" >/dev/null
-  log "  added ${uri} (kept $(jq '.spa.redirectUris | length' <<<"${app}") existing)"
 }
