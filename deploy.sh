@@ -76,6 +76,18 @@ parse_args() {
   done
 }
 
+step_title() {
+  case "$1" in
+    secrets) echo "seed the API's settings into Key Vault ${OUT[key_vault_name]}" ;;
+    image) echo "build and push the API image" ;;
+    app) echo "point Container App ${OUT[backend_app_name]} at the image" ;;
+    spa) echo "build the SPA with its deployed config" ;;
+    publish) echo "upload dist/ to the Static Web App" ;;
+    redirect) echo "register ${OUT[frontend_url]}/ as a redirect URI of the SPA" ;;
+    smoke) echo "smoke test: /health and a CORS preflight" ;;
+  esac
+}
+
 # Says which step failed and how to resume, whatever made the script exit.
 on_exit() {
   local status=$?
@@ -179,9 +191,11 @@ step_image() {
     return
   fi
   if [[ "${REMOTE_BUILD}" == true ]]; then
+    log "  building ${IMAGE} in Azure (az acr build)"
     run az acr build --registry "${OUT[acr_name]}" --image "${repository}:${tag}" \
       --platform linux/amd64 --file "${REPO_ROOT}/backend/Dockerfile" "${REPO_ROOT}"
   else
+    log "  building ${IMAGE} with the local Docker engine"
     run az acr login --name "${OUT[acr_name]}"
     run docker build --platform linux/amd64 --file "${REPO_ROOT}/backend/Dockerfile" --tag "${IMAGE}" "${REPO_ROOT}"
     run docker push "${IMAGE}"
@@ -265,10 +279,10 @@ main() {
     index=$((index + 1))
     [[ "${step}" == "${FROM_STEP}" ]] && started=true
     if [[ "${started}" != true ]]; then
-      log "[${index}/${#STEPS[@]}] ${step}: skipped (--from ${FROM_STEP})"
+      log "[${index}/${#STEPS[@]}] ${step}: skipped (resuming --from ${FROM_STEP})"
       continue
     fi
-    log "[${index}/${#STEPS[@]}] ${step}"
+    log "[${index}/${#STEPS[@]}] ${step}: $(step_title "${step}")"
     CURRENT_STEP="${step}"
     "step_${step}"
   done

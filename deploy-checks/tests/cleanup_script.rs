@@ -40,22 +40,43 @@ fn deletes_what_setup_and_terraform_created_and_nothing_else() {
     assert!(run.success, "{}", run.all_output());
     let state = sandbox.state();
     assert_eq!(state["terraform_state"], json!([]));
-    assert_eq!(state["applications"], json!([{"id": "other", "appId": "other-app", "displayName": "payroll", "tags": []}]));
+    assert_eq!(
+        state["applications"],
+        json!([{"id": "other", "appId": "other-app", "displayName": "payroll", "tags": []}])
+    );
     assert_eq!(state["service_principals"], json!([]));
-    assert_eq!(state["users"], json!([{"id": "alice", "userPrincipalName": format!("alice@{DOMAIN}")}]));
-    for file in ["backend/.env", "frontend/config.local.json", ".dev/test-users.txt"] {
+    assert_eq!(
+        state["users"],
+        json!([{"id": "alice", "userPrincipalName": format!("alice@{DOMAIN}")}])
+    );
+    for file in [
+        "backend/.env",
+        "frontend/config.local.json",
+        ".dev/test-users.txt",
+    ] {
         assert!(!sandbox.repo.join(file).exists(), "{file} kept");
     }
     let lines: Vec<String> = sandbox.calls().iter().map(|c| c.line()).collect();
-    let destroy = lines.iter().position(|l| l.contains("destroy -auto-approve")).expect("destroy");
-    let delete = lines.iter().position(|l| l.contains("--method DELETE")).expect("delete");
+    let destroy = lines
+        .iter()
+        .position(|l| l.contains("destroy -auto-approve"))
+        .expect("destroy");
+    let delete = lines
+        .iter()
+        .position(|l| l.contains("--method DELETE"))
+        .expect("delete");
     assert!(destroy < delete, "infrastructure first: {lines:#?}");
 
     // Re-running finds nothing left and succeeds.
     sandbox.clear_calls();
     let run = sandbox.run("cleanup.sh", &["--yes"], &[]);
     assert!(run.success, "{}", run.all_output());
-    assert!(!sandbox.calls().iter().any(|c| c.line().contains("DELETE") || c.line().contains("destroy")));
+    assert!(
+        !sandbox
+            .calls()
+            .iter()
+            .any(|c| c.line().contains("DELETE") || c.line().contains("destroy"))
+    );
 }
 
 #[test]

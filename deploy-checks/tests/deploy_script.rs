@@ -31,8 +31,17 @@ fn position(lines: &[String], needle: &str) -> usize {
 
 fn mutating(sandbox: &Sandbox) -> Vec<String> {
     const MUTATING: [&str; 11] = [
-        "secret set", "acr build", "acr login", "containerapp update", "--method PATCH",
-        "--method POST", "docker build", "docker push", "trunk build", "deploy ", "OPTIONS",
+        "secret set",
+        "acr build",
+        "acr login",
+        "containerapp update",
+        "--method PATCH",
+        "--method POST",
+        "docker build",
+        "docker push",
+        "trunk build",
+        "deploy ",
+        "OPTIONS",
     ];
     sandbox
         .calls()
@@ -60,15 +69,30 @@ fn runs_every_step_in_order_and_deploys_the_commit() {
         "OPTIONS",
     ];
     let positions: Vec<usize> = order.iter().map(|n| position(&lines, n)).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "order {positions:?} in {lines:#?}");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "order {positions:?} in {lines:#?}"
+    );
 
     let state = sandbox.state();
-    assert_eq!(state["secrets"], json!({"azure-tenant-id": TENANT_ID, "azure-api-client-id": API}));
+    assert_eq!(
+        state["secrets"],
+        json!({"azure-tenant-id": TENANT_ID, "azure-api-client-id": API})
+    );
     let image = state["container_image"].as_str().expect("image").to_owned();
-    assert!(image.starts_with(&format!("{ACR}/entra-rbac-api:")), "{image}");
+    assert!(
+        image.starts_with(&format!("{ACR}/entra-rbac-api:")),
+        "{image}"
+    );
     let tag = image.rsplit(':').next().expect("tag");
-    assert!(tag.len() == 12 && tag.chars().all(|c| c.is_ascii_hexdigit()), "git commit tag: {tag}");
-    assert_eq!(state["acr_images"], json!([format!("entra-rbac-api:{tag}")]));
+    assert!(
+        tag.len() == 12 && tag.chars().all(|c| c.is_ascii_hexdigit()),
+        "git commit tag: {tag}"
+    );
+    assert_eq!(
+        state["acr_images"],
+        json!([format!("entra-rbac-api:{tag}")])
+    );
 }
 
 #[test]
@@ -91,16 +115,27 @@ fn writes_the_runtime_config_and_allows_the_api_in_the_csp() {
         })
     );
     // The config was in dist/ when it was uploaded.
-    assert_eq!(sandbox.state()["swa_deployed_config"].as_str().map(|c| c.contains(SPA)), Some(true));
+    assert_eq!(
+        sandbox.state()["swa_deployed_config"]
+            .as_str()
+            .map(|c| c.contains(SPA)),
+        Some(true)
+    );
     let swa: Value = serde_json::from_str(
-        &std::fs::read_to_string(sandbox.repo.join("dist/staticwebapp.config.json")).expect("swa config"),
+        &std::fs::read_to_string(sandbox.repo.join("dist/staticwebapp.config.json"))
+            .expect("swa config"),
     )
     .expect("JSON");
     assert_eq!(
         swa["globalHeaders"]["Content-Security-Policy"],
-        format!("default-src 'self'; connect-src 'self' https://login.microsoftonline.com {BACKEND_URL}; frame-ancestors 'none'")
+        format!(
+            "default-src 'self'; connect-src 'self' https://login.microsoftonline.com {BACKEND_URL}; frame-ancestors 'none'"
+        )
     );
-    assert_eq!(swa["navigationFallback"]["rewrite"], "/index.html", "rest of the file kept");
+    assert_eq!(
+        swa["navigationFallback"]["rewrite"], "/index.html",
+        "rest of the file kept"
+    );
 }
 
 #[test]
@@ -110,14 +145,26 @@ fn merges_the_site_into_the_redirect_uris_without_dropping_any() {
     let uris = sandbox.state()["applications"][0]["spa"]["redirectUris"].clone();
     assert_eq!(
         uris,
-        json!(["http://localhost:8080/", "https://staging.example.com/", format!("{FRONTEND_URL}/")])
+        json!([
+            "http://localhost:8080/",
+            "https://staging.example.com/",
+            format!("{FRONTEND_URL}/")
+        ])
     );
     // Deploying again changes nothing: no PATCH, no duplicate.
     sandbox.clear_calls();
     assert!(sandbox.run("deploy.sh", &[], &[]).success);
-    assert_eq!(sandbox.state()["applications"][0]["spa"]["redirectUris"], uris);
+    assert_eq!(
+        sandbox.state()["applications"][0]["spa"]["redirectUris"],
+        uris
+    );
     let again = mutating(&sandbox);
-    assert!(!again.iter().any(|l| l.contains("PATCH") || l.contains("secret set") || l.contains("docker")), "{again:#?}");
+    assert!(
+        !again
+            .iter()
+            .any(|l| l.contains("PATCH") || l.contains("secret set") || l.contains("docker")),
+        "{again:#?}"
+    );
 }
 
 #[test]
@@ -127,9 +174,16 @@ fn never_prints_the_deployment_token_nor_puts_it_in_argv() {
     assert!(run.success, "{}", run.all_output());
     assert!(!run.all_output().contains(SWA_TOKEN), "token printed");
     let calls = sandbox.calls();
-    assert!(calls.iter().all(|c| !c.line().contains(SWA_TOKEN)), "token in argv");
+    assert!(
+        calls.iter().all(|c| !c.line().contains(SWA_TOKEN)),
+        "token in argv"
+    );
     // Only the upload sees it, in its environment.
-    let with_token: Vec<String> = calls.iter().filter(|c| c.token_in_env).map(|c| c.line()).collect();
+    let with_token: Vec<String> = calls
+        .iter()
+        .filter(|c| c.token_in_env)
+        .map(|c| c.line())
+        .collect();
     assert_eq!(with_token.len(), 1, "{with_token:?}");
     assert!(with_token[0].starts_with("swa deploy"), "{with_token:?}");
 }
@@ -141,7 +195,10 @@ fn remote_build_needs_no_docker() {
     let run = sandbox.run("deploy.sh", &["--remote-build"], &[]);
     assert!(run.success, "{}", run.all_output());
     let lines: Vec<String> = sandbox.calls().iter().map(|c| c.line()).collect();
-    position(&lines, "acr build --registry acrentrarbac --image entra-rbac-api:");
+    position(
+        &lines,
+        "acr build --registry acrentrarbac --image entra-rbac-api:",
+    );
     assert!(!lines.iter().any(|l| l.starts_with("docker")));
 }
 
@@ -164,7 +221,11 @@ fn dry_run_runs_nothing_mutating() {
     assert_eq!(mutating(&sandbox), Vec::<String>::new());
     assert_eq!(before, sandbox.state());
     assert!(!sandbox.repo.join("dist").exists());
-    for planned in ["[dry-run] docker build", "[dry-run] az containerapp update", "[dry-run] swa deploy"] {
+    for planned in [
+        "[dry-run] docker build",
+        "[dry-run] az containerapp update",
+        "[dry-run] swa deploy",
+    ] {
         assert!(run.stderr.contains(planned), "{planned} in {}", run.stderr);
     }
     assert!(!run.all_output().contains(SWA_TOKEN));
@@ -176,18 +237,26 @@ fn a_failed_step_stops_and_says_how_to_resume() {
     let run = sandbox.run("deploy.sh", &[], &[("FAKE_FAIL", "docker push")]);
     assert!(!run.success);
     assert!(
-        run.stderr.contains("step 'image' failed; fix the cause above, then resume with: ./deploy.sh --from image"),
+        run.stderr.contains(
+            "step 'image' failed; fix the cause above, then resume with: ./deploy.sh --from image"
+        ),
         "{}",
         run.stderr
     );
     let lines: Vec<String> = sandbox.calls().iter().map(|c| c.line()).collect();
-    assert!(!lines.iter().any(|l| l.contains("containerapp update")), "went on after the failure");
+    assert!(
+        !lines.iter().any(|l| l.contains("containerapp update")),
+        "went on after the failure"
+    );
 
     sandbox.clear_calls();
     let run = sandbox.run("deploy.sh", &["--from", "image"], &[]);
     assert!(run.success, "{}", run.all_output());
     let lines: Vec<String> = sandbox.calls().iter().map(|c| c.line()).collect();
-    assert!(!lines.iter().any(|l| l.contains("keyvault")), "resumed step re-ran: {lines:#?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("keyvault")),
+        "resumed step re-ran: {lines:#?}"
+    );
     position(&lines, "docker push");
 }
 
@@ -199,7 +268,11 @@ fn refuses_to_switch_the_image_before_the_acr_pull_grant_exists() {
     sandbox.set_state(state);
     let run = sandbox.run("deploy.sh", &[], &[]);
     assert!(!run.success);
-    assert!(run.stderr.contains("no AcrPull on the registry"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no AcrPull on the registry"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--from app"), "{}", run.stderr);
 }
 
@@ -211,7 +284,12 @@ fn smoke_test_failures_are_reported() {
     sandbox.set_state(state);
     let run = sandbox.run("deploy.sh", &[], &[]);
     assert!(!run.success);
-    assert!(run.stderr.contains(&format!("does not allow CORS from {FRONTEND_URL}")), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("does not allow CORS from {FRONTEND_URL}")),
+        "{}",
+        run.stderr
+    );
 
     let sandbox = deployed_sandbox();
     let mut state = sandbox.state();
@@ -219,7 +297,11 @@ fn smoke_test_failures_are_reported() {
     sandbox.set_state(state);
     let run = sandbox.run("deploy.sh", &[], &[]);
     assert!(!run.success);
-    assert!(run.stderr.contains("/health did not answer 2xx"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/health did not answer 2xx"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -229,7 +311,11 @@ fn preflight_names_what_is_missing() {
     let run = sandbox.run("deploy.sh", &[], &[]);
     assert!(!run.success);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("'terraform' is required"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("'terraform' is required"),
+        "{}",
+        run.stderr
+    );
     assert!(sandbox.calls().is_empty(), "ran something before failing");
 
     let sandbox = deployed_sandbox();
@@ -244,9 +330,17 @@ fn preflight_names_what_is_missing() {
     sandbox.set_state(state);
     let run = sandbox.run("deploy.sh", &[], &[]);
     assert!(!run.success);
-    assert!(run.stderr.contains("cannot read Terraform outputs"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read Terraform outputs"),
+        "{}",
+        run.stderr
+    );
 
     let run = deployed_sandbox().run("deploy.sh", &[], &[("AZURE_API_CLIENT_ID", "not-a-guid")]);
     assert!(!run.success);
-    assert!(run.stderr.contains("AZURE_API_CLIENT_ID must be a GUID"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("AZURE_API_CLIENT_ID must be a GUID"),
+        "{}",
+        run.stderr
+    );
 }
