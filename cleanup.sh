@@ -41,9 +41,7 @@ parse_args() {
     case "$1" in
       --yes | -y) ASSUME_YES=true ;;
       --prefix)
-        [[ $# -ge 2 && "$2" =~ ^[a-z][a-z0-9-]{1,30}$ ]] ||
-          die "--prefix needs a name of 2-31 lowercase letters, digits and hyphens"
-        PREFIX="$2"
+        PREFIX="$(valid_prefix "${2:-}")"
         shift
         ;;
       --dry-run) DRY_RUN=true ;;
@@ -80,32 +78,31 @@ destroy_infrastructure() {
   run terraform -chdir="${REPO_ROOT}/infra" destroy -auto-approve -input=false
 }
 
+# Deletes the object FINDER (find_owned_app or find_owned_user) returns for NAME, if there is one.
+delete_owned() {
+  local finder="$1" collection="$2" name="$3" object
+  object="$("${finder}" "${name}")"
+  if [[ -z "${object}" ]]; then
+    log "  no ${name}"
+    return
+  fi
+  log "  deleting ${name}"
+  graph_write DELETE "/${collection}/$(jq -r .id <<<"${object}")" >/dev/null
+}
+
 delete_registrations() {
-  local name app
+  local name
+  # Deleting an application also deletes its service principal and the role assignments to it.
   for name in "${PREFIX}-spa" "${PREFIX}-api"; do
-    app="$(find_owned_app "${name}")"
-    if [[ -z "${app}" ]]; then
-      log "  no application ${name}"
-      continue
-    fi
-    log "  deleting application ${name}"
-    # Deleting the application also deletes its service principal (and role assignments).
-    graph_write DELETE "/applications/$(jq -r .id <<<"${app}")" >/dev/null
+    delete_owned find_owned_app applications "${name}"
   done
 }
 
 delete_test_users() {
-  local domain role upn user
+  local domain role
   domain="$(default_domain)"
   for role in editor reader; do
-    upn="${PREFIX}-${role}@${domain}"
-    user="$(find_owned_user "${upn}")"
-    if [[ -z "${user}" ]]; then
-      log "  no user ${upn}"
-      continue
-    fi
-    log "  deleting user ${upn}"
-    graph_write DELETE "/users/$(jq -r .id <<<"${user}")" >/dev/null
+    delete_owned find_owned_user users "${PREFIX}-${role}@${domain}"
   done
 }
 

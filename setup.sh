@@ -45,9 +45,7 @@ parse_args() {
   while (($# > 0)); do
     case "$1" in
       --prefix)
-        [[ $# -ge 2 && "$2" =~ ^[a-z][a-z0-9-]{1,30}$ ]] ||
-          die "--prefix needs a name of 2-31 lowercase letters, digits and hyphens"
-        PREFIX="$2"
+        PREFIX="$(valid_prefix "${2:-}")"
         shift
         ;;
       --dry-run) DRY_RUN=true ;;

@@ -30,6 +30,13 @@ graph_write() {
     --headers "Content-Type=application/json" --body "@$(private_file <<<"${body}")"
 }
 
+# Prints $1 if it can be a --prefix (it names registrations and user accounts), else fails.
+valid_prefix() {
+  [[ "$1" =~ ^[a-z][a-z0-9-]{1,30}$ ]] ||
+    die "--prefix needs a name of 2-31 lowercase letters, digits and hyphens"
+  printf '%s\n' "$1"
+}
+
 # Prints the JSON of the application setup.sh created with this display name, or nothing. Fails
 # if an application of that name exists without our tag: it belongs to someone else.
 find_owned_app() {
