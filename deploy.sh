@@ -116,6 +116,8 @@ preflight() {
     SWA_CLI=(npx --yes @azure/static-web-apps-cli@2)
   fi
   require_az_login
+  # `az containerapp` is an extension: install it on first use instead of prompting (CI has no TTY).
+  export AZURE_EXTENSION_USE_DYNAMIC_INSTALL=yes_without_prompt
   load_outputs
   load_app_settings
   IMAGE="${OUT[acr_login_server]}/${OUT[backend_image_name]}:$(image_tag)"
@@ -159,8 +161,10 @@ step_image() {
 
 step_app() {
   local grants current
-  grants="$(az role assignment list --assignee "${OUT[backend_principal_id]}" --scope "${OUT[acr_id]}" \
-    --role AcrPull --query 'length(@)' --output tsv)"
+  # Filtered by principal id rather than --assignee, which would need Graph read access to
+  # resolve the identity (CI's identity has none beyond its own applications).
+  grants="$(az role assignment list --scope "${OUT[acr_id]}" --role AcrPull \
+    --query "length([?principalId=='${OUT[backend_principal_id]}'])" --output tsv)"
   if [[ "${grants}" == "0" ]]; then
     die "the Container App's identity has no AcrPull on the registry: run 'terraform -chdir=infra apply'"
   fi

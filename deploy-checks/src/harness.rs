@@ -29,6 +29,7 @@ pub const SWA_TOKEN: &str = "swa-deploy-token-do-not-print-7f3a9c";
 pub const BACKEND_URL: &str = "https://ca-entra-rbac-api.example.azurecontainerapps.io";
 pub const FRONTEND_URL: &str = "https://nice-sea-0123.azurestaticapps.net";
 pub const ACR: &str = "acrentrarbac.azurecr.io";
+pub const BACKEND_PRINCIPAL: &str = "33333333-3333-4333-8333-333333333333";
 
 /// One recorded call of a fake tool.
 #[derive(Debug, Clone)]
@@ -248,7 +249,7 @@ fn initial_state() -> Value {
         "app_role_assignments": [],
         "secrets": {},
         "acr_images": [],
-        "acr_pull_grants": 1,
+        "acr_pull_principals": [BACKEND_PRINCIPAL],
         "container_image": "mcr.microsoft.com/k8se/quickstart:latest",
         "swa_token": SWA_TOKEN,
         "health_ok": true,
@@ -265,7 +266,7 @@ fn initial_state() -> Value {
             "backend_image_name": "entra-rbac-api",
             "resource_group_name": "rg-entra-rbac",
             "backend_app_name": "ca-entra-rbac-api",
-            "backend_principal_id": "33333333-3333-4333-8333-333333333333"
+            "backend_principal_id": BACKEND_PRINCIPAL
         }
     })
 }

@@ -264,7 +264,8 @@ fn a_failed_step_stops_and_says_how_to_resume() {
 fn refuses_to_switch_the_image_before_the_acr_pull_grant_exists() {
     let sandbox = deployed_sandbox();
     let mut state = sandbox.state();
-    state["acr_pull_grants"] = json!(0);
+    // A grant exists, but for another principal.
+    state["acr_pull_principals"] = json!(["77777777-7777-4777-8777-777777777777"]);
     sandbox.set_state(state);
     let run = sandbox.run("deploy.sh", &[], &[]);
     assert!(!run.success);

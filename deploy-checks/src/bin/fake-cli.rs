@@ -180,7 +180,18 @@ impl Fake {
             return Reply::Out(String::new());
         }
         if has(args, &["role", "assignment", "list"]) {
-            return tsv(&self.state["acr_pull_grants"].clone());
+            // Only the AcrPull grants on the registry, counted for the principal in --query.
+            let query = opt(args, "--query").unwrap_or_default();
+            let principal = query
+                .split_once("principalId=='")
+                .and_then(|(_, rest)| rest.split_once('\''))
+                .map(|(id, _)| id.to_owned());
+            let count = self
+                .list("acr_pull_principals")
+                .iter()
+                .filter(|p| principal.as_deref().is_some_and(|id| *p == id))
+                .count();
+            return tsv(&json!(count));
         }
         if has(args, &["containerapp", "show"]) {
             return tsv(&self.state["container_image"].clone());
