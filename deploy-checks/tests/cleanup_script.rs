@@ -90,3 +90,28 @@ fn dry_run_deletes_nothing() {
     assert!(run.stderr.contains("[dry-run] terraform"), "{}", run.stderr);
     assert!(run.stderr.contains("--method DELETE"), "{}", run.stderr);
 }
+
+#[test]
+fn every_script_explains_itself_and_runs_nothing_for_help() {
+    let sandbox = Sandbox::new(env!("CARGO_BIN_EXE_fake-cli").as_ref());
+    for script in ["setup.sh", "deploy.sh", "cleanup.sh"] {
+        let run = sandbox.run(script, &["--help"], &[]);
+        assert!(run.success, "{script}: {}", run.all_output());
+        assert!(
+            run.stdout.starts_with(&format!("Usage: ./{script}")),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("--dry-run"),
+            "{script} documents --dry-run"
+        );
+        let run = sandbox.run(script, &["--bogus"], &[]);
+        assert!(!run.success);
+        assert_eq!(
+            run.stderr.trim(),
+            format!("{script}: error: unknown option '--bogus' (see --help)")
+        );
+    }
+    assert!(sandbox.calls().is_empty(), "{:?}", sandbox.calls());
+}

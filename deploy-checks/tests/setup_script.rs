@@ -267,3 +267,23 @@ fn rejects_a_bad_prefix() {
         run.stderr
     );
 }
+
+#[test]
+fn keeps_other_settings_in_backend_env() {
+    let sandbox = sandbox();
+    std::fs::write(
+        sandbox.repo.join("backend/.env"),
+        "DATABASE_URL=sqlite://tasks.db\nAZURE_TENANT_ID=old\nRUST_LOG=debug\n",
+    )
+    .expect("write .env");
+    assert!(sandbox.run("setup.sh", &[], &[]).success);
+    let env = std::fs::read_to_string(sandbox.repo.join("backend/.env")).expect("read .env");
+    assert!(
+        env.starts_with("DATABASE_URL=sqlite://tasks.db\nRUST_LOG=debug\n"),
+        "{env}"
+    );
+    assert!(
+        env.contains(&format!("AZURE_TENANT_ID={TENANT_ID}\n")) && !env.contains("=old"),
+        "{env}"
+    );
+}
