@@ -54,9 +54,7 @@ async fn main() -> ExitCode {
         }
     };
     println!("{}", banner(&provider));
-    if let Err(err) = tokio::signal::ctrl_c().await {
-        eprintln!("error: cannot wait for Ctrl-C: {err}");
-    }
+    stop_requested().await;
     match provider.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -64,6 +62,34 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Ctrl-C, or SIGTERM from whatever started the provider (a script, `cargo xtask dev`).
+async fn stop_requested() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            eprintln!("error: cannot wait for Ctrl-C: {err}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    () = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(err) => {
+                eprintln!("error: cannot wait for SIGTERM: {err}");
+                interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await;
 }
 
 fn banner(provider: &RunningProvider) -> String {

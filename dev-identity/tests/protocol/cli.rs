@@ -125,7 +125,7 @@ impl Drop for Running {
 }
 
 #[tokio::test]
-async fn the_binary_warns_it_is_for_development_and_serves_on_loopback() {
+async fn the_binary_warns_it_is_for_development_serves_on_loopback_and_stops_on_sigterm() {
     let path = users_file(
         "banner.toml",
         "[[users]]\nname = \"ops\"\nusername = \"ops@x.test\"\ndisplay_name = \"Ops\"\nroles = [\"Admin\"]\n",
@@ -184,6 +184,29 @@ async fn the_binary_warns_it_is_for_development_and_serves_on_loopback() {
             .await
             .expect("json");
     assert_eq!(metadata["issuer"], format!("{authority}/v2.0"));
-    drop(child);
+    assert_stops_cleanly_on_sigterm(child);
     std::fs::remove_file(path).expect("clean up");
+}
+
+/// What a script or `cargo xtask dev` does to stop it: SIGTERM, then a clean exit, within seconds.
+#[cfg(unix)]
+fn assert_stops_cleanly_on_sigterm(mut child: Running) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    for _ in 0..100 {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            assert!(status.success(), "exit status {status}");
+            return;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    panic!("still running 10 s after SIGTERM");
+}
+
+#[cfg(not(unix))]
+fn assert_stops_cleanly_on_sigterm(child: Running) {
+    drop(child);
 }
