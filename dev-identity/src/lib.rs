@@ -1,0 +1,36 @@
+//! `dev-identity`: a local OpenID Connect provider that speaks Microsoft Entra ID's protocol, so
+//! the SPA and the API run and are tested without an Azure tenant. **Development only.**
+//!
+//! It serves Entra's paths under `http://127.0.0.1:{port}/{tenant}`: v2.0 and v1 discovery
+//! documents, the key set, the authorization endpoint (code flow, PKCE S256 only), the token
+//! endpoint (`authorization_code` and `refresh_token`, public client, cross-origin only) and
+//! sign-out. Test users sign in by a click on a plain page, or directly with `login_hint`.
+//!
+//! The binary parses [`Cli`]; tests and tools start one in-process with [`Provider::builder`].
+
+mod authorize;
+mod clock;
+mod config;
+mod dev;
+mod discovery;
+mod error;
+mod keys;
+mod pages;
+mod params;
+mod provider;
+mod scope;
+mod secrets;
+mod session;
+mod state;
+mod store;
+mod token;
+mod tokens;
+mod users;
+
+pub use config::{
+    Cli, DEFAULT_API_CLIENT_ID, DEFAULT_PORT, DEFAULT_REDIRECT_URI, DEFAULT_SPA_CLIENT_ID,
+    DEFAULT_TENANT_ID, InvalidRedirectUri, RedirectUri, TokenVersion,
+};
+pub use keys::KeyError;
+pub use provider::{Provider, ProviderBuilder, RunningProvider, StartError};
+pub use users::{User, Users, UsersError};

@@ -1,0 +1,162 @@
+//! The `scope` parameter: which tokens a request asks for, and whether this provider can issue
+//! them.
+//!
+//! The provider knows one resource, the API, whose one delegated permission is `access_as_user`
+//! (its `.default` scope means the same). Anything addressed to another resource (Microsoft Graph
+//! included) is refused by name rather than silently dropped, so a SPA that would fail against Entra
+//! for the same request fails here too, with the reason.
+
+use uuid::Uuid;
+
+use crate::error::Error;
+
+const MAX_SCOPES: usize = 16;
+const API_PERMISSION: &str = shared::API_SCOPE;
+
+/// What a request is granted: always an access token for the API, plus the OpenID Connect extras
+/// it asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scopes {
+    /// An ID token.
+    openid: bool,
+    /// `name` and `preferred_username` in the ID token (this provider always includes them).
+    profile: bool,
+    /// An `email` claim in the ID token.
+    email: bool,
+    /// A refresh token.
+    offline_access: bool,
+}
+
+impl Scopes {
+    pub(crate) fn parse(raw: &str, api: Uuid) -> Result<Self, Error> {
+        let requested: Vec<&str> = raw.split_ascii_whitespace().collect();
+        if requested.is_empty() {
+            return Err(Error::MissingParameter("scope"));
+        }
+        if requested.len() > MAX_SCOPES {
+            return Err(Error::InvalidScope(format!(
+                "More than {MAX_SCOPES} scopes were requested."
+            )));
+        }
+        let mut scopes = Scopes {
+            openid: false,
+            profile: false,
+            email: false,
+            offline_access: false,
+        };
+        let mut api_requested = false;
+        for scope in requested {
+            match scope.to_ascii_lowercase().as_str() {
+                "openid" => scopes.openid = true,
+                "profile" => scopes.profile = true,
+                "email" => scopes.email = true,
+                "offline_access" => scopes.offline_access = true,
+                _ => {
+                    check_api_scope(scope, api)?;
+                    api_requested = true;
+                }
+            }
+        }
+        if !api_requested {
+            return Err(Error::InvalidScope(format!(
+                "This provider issues access tokens only for the API: request api://{api}/{API_PERMISSION}."
+            )));
+        }
+        Ok(scopes)
+    }
+
+    pub(crate) fn id_token(self) -> bool {
+        self.openid
+    }
+
+    pub(crate) fn email(self) -> bool {
+        self.email
+    }
+
+    pub(crate) fn refresh_token(self) -> bool {
+        self.offline_access
+    }
+
+    /// The token response's `scope`: what was granted, API permission first.
+    pub(crate) fn granted(self, api: Uuid) -> String {
+        let extras = [
+            (self.openid, "openid"),
+            (self.profile, "profile"),
+            (self.email, "email"),
+            (self.offline_access, "offline_access"),
+        ];
+        std::iter::once(format!("api://{api}/{API_PERMISSION}"))
+            .chain(
+                extras
+                    .into_iter()
+                    .filter(|(granted, _)| *granted)
+                    .map(|(_, name)| name.to_owned()),
+            )
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A scope of the form `{resource}/{permission}` must name the API (`api://{api}` or the bare
+/// client id, as Entra accepts both) and `access_as_user` or `.default`.
+fn check_api_scope(scope: &str, api: Uuid) -> Result<(), Error> {
+    let Some((resource, permission)) = scope.rsplit_once('/') else {
+        return Err(Error::InvalidScope(format!(
+            "The scope {scope} is not valid: without a resource it would be a Microsoft Graph permission, and this provider issues tokens only for the API api://{api}."
+        )));
+    };
+    let api_text = api.to_string();
+    let resource_lower = resource.to_ascii_lowercase();
+    let is_api = resource_lower == format!("api://{api_text}") || resource_lower == api_text;
+    if !is_api {
+        return Err(Error::UnknownResource {
+            resource: resource.to_owned(),
+            api: format!("api://{api}"),
+        });
+    }
+    if permission.eq_ignore_ascii_case(API_PERMISSION) || permission == ".default" {
+        Ok(())
+    } else {
+        Err(Error::InvalidScope(format!(
+            "The scope {scope} is not valid: the API exposes only {API_PERMISSION}."
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const API: Uuid = Uuid::from_u128(0xa1);
+
+    #[test]
+    fn the_spas_request_grants_everything_it_asks_for() {
+        let raw = format!("openid profile offline_access api://{API}/access_as_user");
+        let scopes = Scopes::parse(&raw, API).expect("valid");
+        assert!(scopes.id_token() && scopes.refresh_token() && !scopes.email());
+        assert_eq!(
+            scopes.granted(API),
+            format!("api://{API}/access_as_user openid profile offline_access")
+        );
+        let minimal = Scopes::parse(&format!("{API}/.default"), API).expect("bare client id");
+        assert!(!minimal.id_token() && !minimal.refresh_token());
+    }
+
+    #[test]
+    fn other_resources_and_permissions_are_refused_with_the_reason() {
+        let other = Scopes::parse("openid https://graph.microsoft.com/User.Read", API);
+        assert!(
+            matches!(other, Err(Error::UnknownResource { resource, .. }) if resource == "https://graph.microsoft.com")
+        );
+        let graph_short = Scopes::parse("openid User.Read", API).expect_err("graph");
+        assert!(graph_short.to_string().contains("Microsoft Graph"));
+        let wrong_permission = Scopes::parse(&format!("api://{API}/Tasks.Write"), API);
+        assert!(matches!(wrong_permission, Err(Error::InvalidScope(_))));
+        let no_api = Scopes::parse("openid profile", API).expect_err("no api");
+        assert!(no_api.to_string().contains("only for the API"));
+        assert!(matches!(
+            Scopes::parse(" ", API),
+            Err(Error::MissingParameter("scope"))
+        ));
+    }
+}

@@ -1,0 +1,151 @@
+//! What every handler shares: the configuration, the derived URLs, the keys, the clock and the
+//! bounded stores of short-lived protocol state.
+
+use std::{ops::Deref, sync::Arc};
+
+use axum::{
+    extract::{FromRequestParts, Path},
+    http::request::Parts,
+};
+use uuid::Uuid;
+
+use crate::{
+    authorize::{AuthorizationRequest, CodeGrant},
+    clock::Clock,
+    config::{RedirectUri, TokenVersion},
+    error::Error,
+    keys::KeyRing,
+    store::BoundedStore,
+    token::RefreshGrant,
+    users::Users,
+};
+
+/// Codes live one minute, as Entra's (a few minutes at most) do: long enough for a redirect and
+/// a fetch, short enough that a leaked code is worthless soon.
+pub(crate) const CODE_LIFETIME_SECS: u64 = 60;
+/// A person gets ten minutes to pick a user on the sign-in page.
+pub(crate) const SIGN_IN_LIFETIME_SECS: u64 = 600;
+/// Entra's fixed lifetime for refresh tokens issued to single-page apps.
+pub(crate) const REFRESH_TOKEN_LIFETIME_SECS: u64 = 24 * 3600;
+/// How long the browser session (what makes `prompt=none` work) lasts.
+pub(crate) const SESSION_LIFETIME_SECS: u64 = 8 * 3600;
+/// ID tokens live an hour, as Entra's do, whatever the access token lifetime.
+pub(crate) const ID_TOKEN_LIFETIME_SECS: u64 = 3600;
+
+const MAX_PENDING_SIGN_INS: usize = 1_000;
+const MAX_CODES: usize = 1_000;
+const MAX_REFRESH_TOKENS: usize = 10_000;
+const MAX_SESSIONS: usize = 1_000;
+
+/// The provider's configuration, fixed at start-up.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) tenant_id: Uuid,
+    pub(crate) api_client_id: Uuid,
+    pub(crate) spa_client_id: Uuid,
+    pub(crate) redirect_uris: Vec<RedirectUri>,
+    pub(crate) access_token_version: TokenVersion,
+    pub(crate) access_token_lifetime_secs: u64,
+    pub(crate) users: Users,
+}
+
+impl Settings {
+    pub(crate) fn registered_redirect(&self, requested: &str) -> Option<&RedirectUri> {
+        self.redirect_uris
+            .iter()
+            .find(|uri| uri.as_str() == requested)
+    }
+
+    pub(crate) fn is_registered_origin(&self, origin: &str) -> bool {
+        self.redirect_uris.iter().any(|uri| uri.origin() == origin)
+    }
+}
+
+/// The provider's addresses, as they appear in metadata and tokens.
+#[derive(Debug)]
+pub(crate) struct Urls {
+    /// `http://127.0.0.1:{port}`
+    pub(crate) base: String,
+    /// `{base}/{tenant}`
+    pub(crate) authority: String,
+    /// `{base}/{tenant}/`: the local counterpart of `https://sts.windows.net/{tenant}/`.
+    pub(crate) v1_issuer: String,
+    /// `{base}/{tenant}/v2.0`
+    pub(crate) v2_issuer: String,
+}
+
+impl Urls {
+    pub(crate) fn new(base: String, tenant: Uuid) -> Self {
+        let authority = format!("{base}/{tenant}");
+        Urls {
+            v1_issuer: format!("{authority}/"),
+            v2_issuer: format!("{authority}/v2.0"),
+            authority,
+            base,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) settings: Settings,
+    pub(crate) urls: Urls,
+    pub(crate) keys: KeyRing,
+    pub(crate) clock: Clock,
+    pub(crate) sign_ins: BoundedStore<AuthorizationRequest>,
+    pub(crate) codes: BoundedStore<CodeGrant>,
+    /// Codes already exchanged, kept until they would have expired, so a second redemption is
+    /// told apart from a made-up code (Entra answers the two differently).
+    pub(crate) redeemed_codes: BoundedStore<()>,
+    pub(crate) refresh_tokens: BoundedStore<RefreshGrant>,
+    /// Session id → the signed-in user's short name.
+    pub(crate) sessions: BoundedStore<String>,
+}
+
+/// The handlers' state: cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub(crate) fn new(settings: Settings, urls: Urls, keys: KeyRing, clock: Clock) -> Self {
+        AppState(Arc::new(Shared {
+            settings,
+            urls,
+            keys,
+            clock,
+            sign_ins: BoundedStore::new(MAX_PENDING_SIGN_INS),
+            codes: BoundedStore::new(MAX_CODES),
+            redeemed_codes: BoundedStore::new(MAX_CODES),
+            refresh_tokens: BoundedStore::new(MAX_REFRESH_TOKENS),
+            sessions: BoundedStore::new(MAX_SESSIONS),
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Proof that the request's `{tenant}` path segment is this provider's tenant: every route takes
+/// it first, so a wrong authority fails with Entra's "tenant not found" before anything else.
+#[derive(Debug)]
+pub(crate) struct KnownTenant;
+
+impl FromRequestParts<AppState> for KnownTenant {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let Path(tenant) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::TenantNotFound(String::new()))?;
+        if tenant.parse::<Uuid>().ok() == Some(state.settings.tenant_id) {
+            Ok(KnownTenant)
+        } else {
+            Err(Error::TenantNotFound(tenant.chars().take(64).collect()))
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The tokens, shaped like Entra's: an access token for the API (v1 or v2 claims), an ID token for
+//! the SPA (always v2, as the v2.0 endpoint issues), both RS256 JWTs.
+
+use aws_lc_rs::digest;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::Serialize;
+use shared::Role;
+use uuid::Uuid;
+
+use crate::{
+    config::TokenVersion,
+    error::Error,
+    scope::Scopes,
+    secrets,
+    state::{ID_TOKEN_LIFETIME_SECS, Shared},
+    users::User,
+};
+
+/// Claims common to both versions of the access token.
+#[derive(Debug, Serialize)]
+struct AccessClaims<'a> {
+    aud: String,
+    iss: &'a str,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+    #[serde(flatten)]
+    version: VersionClaims<'a>,
+    name: &'a str,
+    oid: Uuid,
+    /// Absent, not empty, for a user without app roles: Entra omits the claim.
+    #[serde(skip_serializing_if = "<[Role]>::is_empty")]
+    roles: &'a [Role],
+    scp: &'static str,
+    sub: String,
+    tid: Uuid,
+    uti: String,
+    ver: &'static str,
+}
+
+/// Where v1 and v2 access tokens differ: who the client is and how the user is named.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum VersionClaims<'a> {
+    V1 {
+        acr: &'static str,
+        amr: [&'static str; 1],
+        appid: Uuid,
+        appidacr: &'static str,
+        unique_name: &'a str,
+        upn: &'a str,
+    },
+    V2 {
+        azp: Uuid,
+        azpacr: &'static str,
+        preferred_username: &'a str,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct IdClaims<'a> {
+    aud: Uuid,
+    iss: &'a str,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    oid: Uuid,
+    preferred_username: &'a str,
+    sub: String,
+    tid: Uuid,
+    uti: String,
+    ver: &'static str,
+}
+
+/// Signed tokens for one user.
+#[derive(Debug)]
+pub(crate) struct Issued {
+    pub(crate) access_token: String,
+    pub(crate) id_token: Option<String>,
+    pub(crate) expires_in: u64,
+}
+
+/// Signs an access token (and an ID token when `openid` was granted) for `user`.
+pub(crate) fn issue(
+    state: &Shared,
+    user: &User,
+    scopes: Scopes,
+    nonce: Option<&str>,
+) -> Result<Issued, Error> {
+    let settings = &state.settings;
+    let now = state.clock.now();
+    let expires_in = settings.access_token_lifetime_secs;
+    let api = settings.api_client_id;
+    let spa = settings.spa_client_id;
+    let (aud, iss, version, ver) = match settings.access_token_version {
+        TokenVersion::V1 => (
+            format!("api://{api}"),
+            &state.urls.v1_issuer,
+            VersionClaims::V1 {
+                acr: "1",
+                amr: ["pwd"],
+                appid: spa,
+                appidacr: "0",
+                unique_name: user.username(),
+                upn: user.username(),
+            },
+            "1.0",
+        ),
+        TokenVersion::V2 => (
+            api.to_string(),
+            &state.urls.v2_issuer,
+            VersionClaims::V2 {
+                azp: spa,
+                azpacr: "0",
+                preferred_username: user.username(),
+            },
+            "2.0",
+        ),
+    };
+    let access = AccessClaims {
+        aud,
+        iss,
+        iat: now,
+        nbf: now,
+        exp: now + expires_in,
+        version,
+        name: user.display_name(),
+        oid: user.oid(),
+        roles: user.roles(),
+        scp: shared::API_SCOPE,
+        sub: pairwise_subject(user.oid(), api),
+        tid: settings.tenant_id,
+        uti: token_id(),
+        ver,
+    };
+    let id_token = scopes
+        .id_token()
+        .then(|| {
+            sign(
+                state,
+                &IdClaims {
+                    aud: spa,
+                    iss: &state.urls.v2_issuer,
+                    iat: now,
+                    nbf: now,
+                    exp: now + ID_TOKEN_LIFETIME_SECS,
+                    email: scopes.email().then_some(user.username()),
+                    name: user.display_name(),
+                    nonce,
+                    oid: user.oid(),
+                    preferred_username: user.username(),
+                    sub: pairwise_subject(user.oid(), spa),
+                    tid: settings.tenant_id,
+                    uti: token_id(),
+                    ver: "2.0",
+                },
+            )
+        })
+        .transpose()?;
+    Ok(Issued {
+        access_token: sign(state, &access)?,
+        id_token,
+        expires_in,
+    })
+}
+
+fn sign<T: Serialize>(state: &Shared, claims: &T) -> Result<String, Error> {
+    state.keys.sign(claims).map_err(|err| {
+        tracing::error!("cannot sign a token: {err}");
+        Error::Signing
+    })
+}
+
+/// Entra's `sub` is pairwise: the same user has a different `sub` for every application, which
+/// is why an API must key its data on `oid`. Derived, not random, so it is stable across restarts.
+fn pairwise_subject(oid: Uuid, app: Uuid) -> String {
+    let mut input = Vec::with_capacity(32);
+    input.extend_from_slice(oid.as_bytes());
+    input.extend_from_slice(app.as_bytes());
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, &input))
+}
+
+/// A unique token id (`uti`), 22 base64url characters like Entra's.
+fn token_id() -> String {
+    URL_SAFE_NO_PAD.encode(secrets::random_uuid().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_differ_per_application_but_not_per_call() {
+        let oid = Uuid::from_u128(1);
+        let a = pairwise_subject(oid, Uuid::from_u128(2));
+        assert_eq!(a, pairwise_subject(oid, Uuid::from_u128(2)));
+        assert_ne!(a, pairwise_subject(oid, Uuid::from_u128(3)));
+        assert_eq!(a.len(), 43);
+    }
+}

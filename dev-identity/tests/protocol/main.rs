@@ -1,0 +1,8 @@
+//! Protocol tests: a real provider on a loopback port, driven over HTTP as the SPA and the API
+//! would drive Entra ID. One test binary (see `helpers` for the shared client side).
+
+mod cli;
+mod flow;
+mod helpers;
+mod refusals;
+mod rotation;
