@@ -1,0 +1,58 @@
+//! Thin wrappers over the browser APIs the app uses: the page's address, navigation, the clock and
+//! request timeouts. Everything here needs a browser; the logic that uses it does not.
+
+use wasm_bindgen::JsValue;
+use web_sys::{AbortSignal, Location, Window};
+
+/// How long any request (configuration, tokens, API) may take before it is abandoned.
+const REQUEST_TIMEOUT_MS: u32 = 15_000;
+
+fn window() -> Window {
+    web_sys::window().expect("the app runs in a browser window")
+}
+
+fn location() -> Location {
+    window().location()
+}
+
+/// Seconds since the Unix epoch, by this device's clock.
+pub fn now_secs() -> u64 {
+    // `Date.now()` is a whole, positive number of milliseconds: the cast cannot truncate.
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+/// This page's origin, `scheme://host[:port]`.
+pub fn origin() -> String {
+    location().origin().unwrap_or_default()
+}
+
+/// The path and query of this page, to come back to after sign-in.
+pub fn current_path() -> String {
+    let location = location();
+    let path = location.pathname().unwrap_or_default();
+    let query = location.search().unwrap_or_default();
+    format!("{path}{query}")
+}
+
+/// The fragment of this page's URL, with its `#`.
+pub fn fragment() -> String {
+    location().hash().unwrap_or_default()
+}
+
+/// Replaces this page's URL (without a navigation or a history entry): used to remove the
+/// authorization response from the address bar.
+pub fn replace_url(path: &str) {
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(path));
+    }
+}
+
+/// Leaves the app for `url` (the authority's sign-in or sign-out page).
+pub fn go_to(url: &str) {
+    let _ = location().assign(url);
+}
+
+/// A signal that aborts a `fetch` after the request timeout.
+pub fn timeout_signal() -> AbortSignal {
+    AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS)
+}
