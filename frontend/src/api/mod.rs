@@ -5,7 +5,7 @@ use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use shared::{ApiError, Me, NewTask, Task, TaskPatch};
 
-use crate::auth::{Auth, AuthError};
+use crate::auth::{Auth, AuthError, Secret};
 use crate::browser;
 
 /// The largest API answer read.
@@ -141,13 +141,13 @@ impl Api {
         method: Method,
         path: &str,
         body: Option<String>,
-        token: &str,
+        token: &Secret,
     ) -> Result<(u16, String), ApiFailure> {
         let unreachable = |e: gloo_net::Error| ApiFailure::Unreachable(e.to_string());
         let url = format!("{}{path}", self.auth.config().api_base_url);
         let request = RequestBuilder::new(&url)
             .method(method)
-            .header("Authorization", &format!("Bearer {token}"))
+            .header("Authorization", &format!("Bearer {}", token.expose()))
             .abort_signal(Some(&browser::timeout_signal()));
         let request = match body {
             Some(body) => request

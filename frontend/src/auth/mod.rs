@@ -9,6 +9,7 @@ mod pkce;
 mod random;
 mod redirect;
 mod request;
+mod secret;
 mod session;
 mod tokens;
 
@@ -16,6 +17,7 @@ pub use authority::Authority;
 pub use cache::{Key, SessionCache};
 pub use id_token::{Account, IdTokenError};
 pub use random::random_token;
+pub use secret::Secret;
 pub use session::Auth;
 
 /// Everything that can go wrong signing in or getting a token, worded for the person at the screen.

@@ -1,15 +1,15 @@
 //! Reading the authority's answer from the URL fragment the browser came back with.
 
-use super::AuthError;
+use super::{AuthError, Secret};
 
 /// The longest fragment read as a response (codes are a few kilobytes at most).
 const MAX_FRAGMENT_BYTES: usize = 16 * 1024;
 
 /// What the authority answered to an authorization request.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthResponse {
     Code {
-        code: String,
+        code: Secret,
         state: Option<String>,
     },
     /// The authority refused (`access_denied`, a user without an app role assignment, ...).
@@ -18,15 +18,6 @@ pub enum AuthResponse {
         description: Option<String>,
         state: Option<String>,
     },
-}
-
-impl std::fmt::Debug for AuthResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AuthResponse::Code { .. } => f.write_str("AuthResponse::Code { .. }"),
-            AuthResponse::Error { error, .. } => write!(f, "AuthResponse::Error({error})"),
-        }
-    }
 }
 
 impl AuthResponse {
@@ -67,7 +58,10 @@ impl AuthResponse {
                 description,
                 state,
             }),
-            (Some(code), None) if !code.is_empty() => Some(AuthResponse::Code { code, state }),
+            (Some(code), None) if !code.is_empty() => Some(AuthResponse::Code {
+                code: Secret::new(code),
+                state,
+            }),
             (Some(_), None) => return Err(AuthError::MalformedResponse("the code is empty")),
             (None, None) => None,
         })
@@ -86,7 +80,7 @@ mod tests {
         assert_eq!(
             response,
             AuthResponse::Code {
-                code: "0.AAA+b".into(),
+                code: Secret::new("0.AAA+b"),
                 state: Some("xyz".into())
             }
         );
@@ -130,7 +124,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_code() {
         let response = AuthResponse::Code {
-            code: "secret-code".into(),
+            code: Secret::new("secret-code"),
             state: None,
         };
         assert!(!format!("{response:?}").contains("secret-code"));

@@ -3,40 +3,31 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AuthError;
+use super::{AuthError, Secret};
 
 /// How long a sign-in may take, from leaving for the authority to coming back. A response older
 /// than this is refused, so a stale redirect (a bookmarked URL, a replayed link) cannot complete.
 pub const MAX_AGE_SECS: u64 = 10 * 60;
 
 /// A started authorization request, kept in `sessionStorage` (this tab only) until its response.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingRequest {
     /// Anti-CSRF value echoed by the authority.
-    pub state: String,
+    pub state: Secret,
     /// Bound into the ID token, so a token minted for another request is refused.
-    pub nonce: String,
+    pub nonce: Secret,
     /// The PKCE code verifier.
-    pub verifier: String,
+    pub verifier: Secret,
     /// Where to put the user back after sign-in (a path on this site).
     pub return_path: String,
     /// Seconds since the Unix epoch.
     pub created_at: u64,
 }
 
-impl std::fmt::Debug for PendingRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingRequest")
-            .field("return_path", &self.return_path)
-            .field("created_at", &self.created_at)
-            .finish_non_exhaustive()
-    }
-}
-
 impl PendingRequest {
     /// Checks that a response with `state` answers this request, in time.
     pub fn check(&self, state: Option<&str>, now: u64) -> Result<(), AuthError> {
-        if state != Some(self.state.as_str()) {
+        if state != Some(self.state.expose()) {
             return Err(AuthError::StateMismatch);
         }
         if now.saturating_sub(self.created_at) > MAX_AGE_SECS {
@@ -72,9 +63,9 @@ mod tests {
 
     fn request() -> PendingRequest {
         PendingRequest {
-            state: "s1".into(),
-            nonce: "n1".into(),
-            verifier: "v1".into(),
+            state: Secret::new("s1"),
+            nonce: Secret::new("n1"),
+            verifier: Secret::new("v1"),
             return_path: "/dashboard".into(),
             created_at: 1_000,
         }

@@ -12,7 +12,7 @@ use super::id_token::{self, Account, Expected};
 use super::redirect::AuthResponse;
 use super::request::{PendingRequest, may_start_automatically, safe_return_path};
 use super::tokens::{self, AccessToken, Plan, TokenResponse};
-use super::{AuthError, Key, SessionCache, pkce, random};
+use super::{AuthError, Key, Secret, SessionCache, pkce, random};
 use crate::browser;
 use crate::config::Config;
 
@@ -96,10 +96,10 @@ impl Auth {
 
     /// An access token for the API, valid for at least five more minutes when it comes from the
     /// cache. `rejected` is a token the API has just refused (401): it is renewed, once.
-    pub async fn access_token(&self, rejected: Option<&str>) -> Result<String, AuthError> {
+    pub async fn access_token(&self, rejected: Option<&Secret>) -> Result<Secret, AuthError> {
         let _one_at_a_time = self.renewal.lock().await;
         let cached = self.cache.get::<AccessToken>(Key::AccessToken);
-        let refresh_token = self.cache.get::<String>(Key::RefreshToken);
+        let refresh_token = self.cache.get::<Secret>(Key::RefreshToken);
         let now = browser::now_secs();
         match (
             tokens::plan(cached.as_ref(), refresh_token.is_some(), rejected, now),
@@ -135,28 +135,30 @@ impl Auth {
             &config.client_id,
             &config.api_scope,
             &config.redirect_uri,
-            &code,
-            &pending.verifier,
+            code.expose(),
+            pending.verifier.expose(),
         );
         let response = self.token_request(grant).await?;
         let id_token = response
             .id_token
-            .as_deref()
+            .as_ref()
+            .map(Secret::expose)
             .ok_or_else(|| AuthError::BadTokenResponse("no ID token".into()))?;
-        let account = id_token::check(id_token, self.expected(Some(&pending.nonce), None))?;
+        let account = id_token::check(id_token, self.expected(Some(pending.nonce.expose()), None))?;
         self.store(&response, account)
     }
 
     /// The refresh-token grant. A renewed ID token must name the same user.
-    async fn renew(&self, refresh_token: &str) -> Result<String, AuthError> {
+    async fn renew(&self, refresh_token: &Secret) -> Result<Secret, AuthError> {
         let config = &self.config;
-        let grant = authority::refresh_grant(&config.client_id, &config.api_scope, refresh_token);
+        let grant =
+            authority::refresh_grant(&config.client_id, &config.api_scope, refresh_token.expose());
         let response = self.token_request(grant).await?;
         let current = self
             .account
             .get_untracked()
             .ok_or(AuthError::InteractionRequired)?;
-        let account = match response.id_token.as_deref() {
+        let account = match response.id_token.as_ref().map(Secret::expose) {
             Some(id_token) => id_token::check(id_token, self.expected(None, Some(&current)))?,
             None => current,
         };
@@ -215,7 +217,7 @@ impl Auth {
 
     /// The session cannot be renewed silently: sign in again, interactively, unless that was tried
     /// moments ago (then the user gets the message and the Sign in button instead of a loop).
-    fn interaction_required(&self) -> Result<String, AuthError> {
+    fn interaction_required(&self) -> Result<Secret, AuthError> {
         let last_started = self.cache.get::<u64>(Key::InteractiveAt);
         if !may_start_automatically(last_started, browser::now_secs()) {
             self.end_local_session(AuthError::InteractionRequired);
@@ -237,9 +239,9 @@ impl Auth {
     fn start_sign_in(&self, login_hint: Option<&str>) -> Result<(), AuthError> {
         let now = browser::now_secs();
         let request = PendingRequest {
-            state: random::random_token()?,
-            nonce: random::random_token()?,
-            verifier: pkce::verifier(&random::random_bytes()?),
+            state: Secret::new(random::random_token()?),
+            nonce: Secret::new(random::random_token()?),
+            verifier: Secret::new(pkce::verifier(&random::random_bytes()?)),
             return_path: safe_return_path(&browser::current_path()),
             created_at: now,
         };
@@ -248,9 +250,9 @@ impl Auth {
             client_id: &config.client_id,
             redirect_uri: &config.redirect_uri,
             api_scope: &config.api_scope,
-            state: &request.state,
-            nonce: &request.nonce,
-            code_challenge: &pkce::challenge(&request.verifier),
+            state: request.state.expose(),
+            nonce: request.nonce.expose(),
+            code_challenge: &pkce::challenge(request.verifier.expose()),
             login_hint,
         }
         .url(&config.authority);

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AuthError;
+use super::{AuthError, Secret};
 
 /// A cached access token is used only if it stays valid this much longer (as MSAL's default), so
 /// that it does not expire between being picked and reaching the API.
@@ -13,14 +13,14 @@ pub const RENEWAL_MARGIN_SECS: u64 = 5 * 60;
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// A successful token endpoint answer (RFC 6749 §5.1).
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct TokenResponse {
     pub token_type: String,
-    pub access_token: String,
+    pub access_token: Secret,
     /// Lifetime of the access token in seconds.
     pub expires_in: u64,
-    pub refresh_token: Option<String>,
-    pub id_token: Option<String>,
+    pub refresh_token: Option<Secret>,
+    pub id_token: Option<Secret>,
 }
 
 /// A refused token request (RFC 6749 §5.2).
@@ -28,14 +28,6 @@ pub struct TokenResponse {
 struct TokenErrorResponse {
     error: String,
     error_description: Option<String>,
-}
-
-impl std::fmt::Debug for TokenResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenResponse")
-            .field("expires_in", &self.expires_in)
-            .finish_non_exhaustive()
-    }
 }
 
 impl TokenResponse {
@@ -57,7 +49,9 @@ impl TokenResponse {
         }
         let response: Self =
             serde_json::from_str(body).map_err(|e| AuthError::BadTokenResponse(e.to_string()))?;
-        if !response.token_type.eq_ignore_ascii_case("bearer") || response.access_token.is_empty() {
+        if !response.token_type.eq_ignore_ascii_case("bearer")
+            || response.access_token.expose().is_empty()
+        {
             return Err(AuthError::BadTokenResponse("no bearer access token".into()));
         }
         Ok(response)
@@ -66,25 +60,17 @@ impl TokenResponse {
 
 /// An access token for the API, as cached. The token is opaque here: only its lifetime, given by
 /// the token endpoint, is used.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessToken {
-    pub secret: String,
+    pub token: Secret,
     /// Seconds since the Unix epoch.
     pub expires_at: u64,
-}
-
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
 }
 
 impl AccessToken {
     pub fn from_response(response: &TokenResponse, now: u64) -> Self {
         Self {
-            secret: response.access_token.clone(),
+            token: response.access_token.clone(),
             expires_at: now.saturating_add(response.expires_in),
         }
     }
@@ -94,7 +80,7 @@ impl AccessToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     /// The cached token.
-    UseCached(String),
+    UseCached(Secret),
     /// Renew with the refresh token.
     Refresh,
     /// Only the user can help: sign in again.
@@ -109,15 +95,15 @@ pub enum Plan {
 pub fn plan(
     cached: Option<&AccessToken>,
     has_refresh_token: bool,
-    rejected: Option<&str>,
+    rejected: Option<&Secret>,
     now: u64,
 ) -> Plan {
     match cached {
         Some(token)
-            if Some(token.secret.as_str()) != rejected
+            if Some(&token.token) != rejected
                 && token.expires_at > now.saturating_add(RENEWAL_MARGIN_SECS) =>
         {
-            Plan::UseCached(token.secret.clone())
+            Plan::UseCached(token.token.clone())
         }
         _ if has_refresh_token => Plan::Refresh,
         _ => Plan::Interactive,
@@ -132,7 +118,7 @@ mod tests {
 
     fn token(secret: &str, expires_at: u64) -> AccessToken {
         AccessToken {
-            secret: secret.into(),
+            token: Secret::new(secret),
             expires_at,
         }
     }
@@ -142,11 +128,11 @@ mod tests {
         let fresh = token("a", NOW + RENEWAL_MARGIN_SECS + 1);
         assert_eq!(
             plan(Some(&fresh), true, None, NOW),
-            Plan::UseCached("a".into())
+            Plan::UseCached(Secret::new("a"))
         );
         assert_eq!(
             plan(Some(&fresh), false, None, NOW),
-            Plan::UseCached("a".into())
+            Plan::UseCached(Secret::new("a"))
         );
     }
 
@@ -171,12 +157,18 @@ mod tests {
     #[test]
     fn token_rejected_by_the_api_is_renewed_once_unless_already_renewed() {
         let fresh = token("a", NOW + 3600);
-        assert_eq!(plan(Some(&fresh), true, Some("a"), NOW), Plan::Refresh);
-        assert_eq!(plan(Some(&fresh), false, Some("a"), NOW), Plan::Interactive);
+        assert_eq!(
+            plan(Some(&fresh), true, Some(&Secret::new("a")), NOW),
+            Plan::Refresh
+        );
+        assert_eq!(
+            plan(Some(&fresh), false, Some(&Secret::new("a")), NOW),
+            Plan::Interactive
+        );
         // Another call renewed the cache while this one waited: use the new token.
         assert_eq!(
-            plan(Some(&fresh), true, Some("old"), NOW),
-            Plan::UseCached("a".into())
+            plan(Some(&fresh), true, Some(&Secret::new("old")), NOW),
+            Plan::UseCached(Secret::new("a"))
         );
     }
 
@@ -185,13 +177,13 @@ mod tests {
         let body = r#"{"token_type":"Bearer","scope":"api://a/access_as_user","expires_in":3599,
             "ext_expires_in":3599,"access_token":"at","refresh_token":"rt","id_token":"it"}"#;
         let response = TokenResponse::parse(200, body).expect("valid");
-        assert_eq!(response.refresh_token.as_deref(), Some("rt"));
-        assert_eq!(response.id_token.as_deref(), Some("it"));
+        assert_eq!(response.refresh_token, Some(Secret::new("rt")));
+        assert_eq!(response.id_token, Some(Secret::new("it")));
         assert_eq!(
             AccessToken::from_response(&response, NOW),
             token("at", NOW + 3599)
         );
-        assert!(!format!("{response:?}").contains("at\""));
+        assert!(!format!("{response:?}").contains("\"at\""), "{response:?}");
     }
 
     #[test]
