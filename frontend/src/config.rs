@@ -138,22 +138,12 @@ pub fn is_guid(value: &str) -> bool {
 
 /// Fetches and validates `/config.json` (never from the HTTP cache: a redeploy must take effect).
 pub async fn load() -> Result<Config, ConfigError> {
-    use gloo_net::http::Request;
-    use web_sys::RequestCache;
-
-    let response = Request::get("/config.json")
-        .cache(RequestCache::NoStore)
-        .abort_signal(Some(&crate::browser::timeout_signal()))
-        .send()
+    let (status, body) = crate::browser::fetch("GET", "/config.json", &[], None)
         .await
-        .map_err(|e| ConfigError::Unreachable(e.to_string()))?;
-    if !response.ok() {
-        return Err(ConfigError::Status(response.status()));
+        .map_err(ConfigError::Unreachable)?;
+    if !(200..300).contains(&status) {
+        return Err(ConfigError::Status(status));
     }
-    let body = response
-        .text()
-        .await
-        .map_err(|e| ConfigError::Unreachable(e.to_string()))?;
     Config::parse(&body, &crate::browser::origin())
 }
 

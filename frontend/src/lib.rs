@@ -9,10 +9,11 @@ pub mod auth;
 mod browser;
 mod components;
 pub mod config;
+mod load;
 mod pages;
 mod url;
 
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
@@ -20,28 +21,23 @@ use leptos_router::path;
 use crate::api::Api;
 use crate::auth::Auth;
 use crate::components::{AuthNotice, Footer, Navbar};
-use crate::config::ConfigError;
+use crate::load::Loader;
 use crate::pages::{ConfigErrorPage, Dashboard, Landing, NotFound};
 
 /// The whole app: a configuration error page, or the site.
 #[component]
 pub fn App() -> impl IntoView {
-    let started = LocalResource::new(start);
-    view! {
-        <Suspense fallback=|| view! { <p class="boot" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match started.await {
-                    Ok(auth) => Either::Left(view! { <Site auth /> }),
-                    Err(error) => Either::Right(view! { <ConfigErrorPage error /> }),
-                }
-            })}
-        </Suspense>
+    let started = Loader::new(start);
+    move || match started.get() {
+        None => EitherOf3::A(view! { <p class="boot" role="status">"Loading…"</p> }),
+        Some(Ok(auth)) => EitherOf3::B(view! { <Site auth /> }),
+        Some(Err(error)) => EitherOf3::C(view! { <ConfigErrorPage error /> }),
     }
 }
 
 /// Start-up: the configuration, then the sign-in the authority may have just answered. Both happen
 /// before the router reads the address, which `complete_sign_in` rewrites.
-async fn start() -> Result<Auth, ConfigError> {
+async fn start() -> Result<Auth, config::ConfigError> {
     let auth = Auth::new(config::load().await?);
     auth.complete_sign_in().await;
     Ok(auth)

@@ -1,7 +1,6 @@
 //! The API client: every call carries an access token from the session, and a 401 gets exactly one
 //! silent renewal and retry (the token may have been revoked or its key rotated), never a loop.
 
-use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use shared::{ApiError, Me, NewTask, Task, TaskPatch};
 
@@ -71,17 +70,17 @@ impl Api {
 
     /// Who the API says the user is, with their roles.
     pub async fn me(&self) -> Result<Me, ApiFailure> {
-        self.call(Method::GET, "/api/me", None).await
+        self.call("GET", "/api/me", None).await
     }
 
     /// Every task (Admin) or the user's own.
     pub async fn tasks(&self) -> Result<Vec<Task>, ApiFailure> {
-        self.call(Method::GET, "/api/tasks", None).await
+        self.call("GET", "/api/tasks", None).await
     }
 
     pub async fn create_task(&self, title: String) -> Result<Task, ApiFailure> {
         let body = json(&NewTask { title })?;
-        self.call(Method::POST, "/api/tasks", Some(body)).await
+        self.call("POST", "/api/tasks", Some(&body)).await
     }
 
     pub async fn set_completed(&self, id: u64, completed: bool) -> Result<Task, ApiFailure> {
@@ -89,18 +88,14 @@ impl Api {
             completed: Some(completed),
             ..TaskPatch::default()
         };
-        self.call(
-            Method::PATCH,
-            &format!("/api/tasks/{id}"),
-            Some(json(&patch)?),
-        )
-        .await
+        let body = json(&patch)?;
+        self.call("PATCH", &format!("/api/tasks/{id}"), Some(&body))
+            .await
     }
 
     pub async fn delete_task(&self, id: u64) -> Result<(), ApiFailure> {
-        let (status, body) = self
-            .send_authorized(Method::DELETE, &format!("/api/tasks/{id}"), None)
-            .await?;
+        let path = format!("/api/tasks/{id}");
+        let (status, body) = self.send_authorized("DELETE", &path, None).await?;
         if (200..300).contains(&status) {
             Ok(())
         } else {
@@ -110,9 +105,9 @@ impl Api {
 
     async fn call<T: DeserializeOwned>(
         &self,
-        method: Method,
+        method: &str,
         path: &str,
-        body: Option<String>,
+        body: Option<&str>,
     ) -> Result<T, ApiFailure> {
         let (status, body) = self.send_authorized(method, path, body).await?;
         decode(status, &body)
@@ -121,14 +116,12 @@ impl Api {
     /// Sends with the session's token; on 401, once more with a renewed one.
     async fn send_authorized(
         &self,
-        method: Method,
+        method: &str,
         path: &str,
-        body: Option<String>,
+        body: Option<&str>,
     ) -> Result<(u16, String), ApiFailure> {
         let token = self.auth.access_token(None).await?;
-        let answer = self
-            .send(method.clone(), path, body.clone(), &token)
-            .await?;
+        let answer = self.send(method, path, body, &token).await?;
         if answer.0 != 401 {
             return Ok(answer);
         }
@@ -138,27 +131,20 @@ impl Api {
 
     async fn send(
         &self,
-        method: Method,
+        method: &str,
         path: &str,
-        body: Option<String>,
+        body: Option<&str>,
         token: &Secret,
     ) -> Result<(u16, String), ApiFailure> {
-        let unreachable = |e: gloo_net::Error| ApiFailure::Unreachable(e.to_string());
         let url = format!("{}{path}", self.auth.config().api_base_url);
-        let request = RequestBuilder::new(&url)
-            .method(method)
-            .header("Authorization", &format!("Bearer {}", token.expose()))
-            .abort_signal(Some(&browser::timeout_signal()));
-        let request = match body {
-            Some(body) => request
-                .header("Content-Type", "application/json")
-                .body(body)
-                .map_err(unreachable)?,
-            None => request.build().map_err(unreachable)?,
-        };
-        let response = request.send().await.map_err(unreachable)?;
-        let text = response.text().await.map_err(unreachable)?;
-        Ok((response.status(), text))
+        let authorization = format!("Bearer {}", token.expose());
+        let mut headers = vec![("Authorization", authorization.as_str())];
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        browser::fetch(method, &url, &headers, body)
+            .await
+            .map_err(ApiFailure::Unreachable)
     }
 }
 

@@ -76,11 +76,39 @@ struct Claims {
     preferred_username: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
+/// `aud`: one audience, or a list (JWT allows both). Read by hand rather than as an untagged enum,
+/// whose buffering machinery would add more to the bundle than this whole module.
+struct Audience(Vec<String>);
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrMany;
+
+        impl<'de> serde::de::Visitor<'de> for OneOrMany {
+            type Value = Audience;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, aud: &str) -> Result<Audience, E> {
+                Ok(Audience(vec![aud.to_owned()]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Audience, A::Error> {
+                let mut auds = Vec::new();
+                while let Some(aud) = seq.next_element()? {
+                    auds.push(aud);
+                }
+                Ok(Audience(auds))
+            }
+        }
+
+        deserializer.deserialize_any(OneOrMany)
+    }
 }
 
 /// Checks `id_token` (a compact JWT) and returns the account it names.
@@ -89,18 +117,10 @@ pub fn check(id_token: &str, expected: Expected<'_>) -> Result<Account, IdTokenE
 
     // OpenID Connect Core §3.1.3.7: the client must be an audience, and the authorized party when
     // there are several.
-    let for_us = match &claims.aud {
-        Audience::One(aud) => aud.eq_ignore_ascii_case(expected.client_id),
-        Audience::Many(auds) => {
-            auds.iter()
-                .any(|aud| aud.eq_ignore_ascii_case(expected.client_id))
-                && (auds.len() == 1
-                    || claims
-                        .azp
-                        .as_deref()
-                        .is_some_and(|azp| azp.eq_ignore_ascii_case(expected.client_id)))
-        }
-    };
+    let is_client = |value: &str| value.eq_ignore_ascii_case(expected.client_id);
+    let Audience(auds) = &claims.aud;
+    let for_us = auds.iter().any(|aud| is_client(aud))
+        && (auds.len() == 1 || claims.azp.as_deref().is_some_and(is_client));
     if !for_us {
         return Err(IdTokenError::Audience);
     }
@@ -264,6 +284,8 @@ pub(crate) mod tests {
                 IdTokenError::Expired,
             ),
             (with("exp", json!("tomorrow")), IdTokenError::Malformed),
+            (with("aud", json!(42)), IdTokenError::Malformed),
+            (with("aud", json!([])), IdTokenError::Audience),
         ];
         for (claims, expected) in cases {
             assert_eq!(check_with(&claims, ENTRA), Err(expected), "{claims}");

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use futures_util::future::LocalBoxFuture;
 use futures_util::lock::Mutex;
-use gloo_net::http::Request;
 use leptos::prelude::*;
 
 use super::authority::{self, AuthorizeRequest};
@@ -96,7 +96,16 @@ impl Auth {
 
     /// An access token for the API, valid for at least five more minutes when it comes from the
     /// cache. `rejected` is a token the API has just refused (401): it is renewed, once.
-    pub async fn access_token(&self, rejected: Option<&Secret>) -> Result<Secret, AuthError> {
+    ///
+    /// Boxed: every API call awaits it, and one compiled copy keeps the bundle smaller.
+    pub fn access_token<'a>(
+        &'a self,
+        rejected: Option<&'a Secret>,
+    ) -> LocalBoxFuture<'a, Result<Secret, AuthError>> {
+        Box::pin(self.acquire(rejected))
+    }
+
+    async fn acquire(&self, rejected: Option<&Secret>) -> Result<Secret, AuthError> {
         let _one_at_a_time = self.renewal.lock().await;
         let cached = self.cache.get::<AccessToken>(Key::AccessToken);
         let refresh_token = self.cache.get::<Secret>(Key::RefreshToken);
@@ -202,17 +211,12 @@ impl Auth {
     /// POSTs a grant to the token endpoint. The body is form-encoded, a CORS "simple" request:
     /// Entra answers SPA redirect URIs' origins without a preflight.
     async fn token_request(&self, grant: String) -> Result<TokenResponse, AuthError> {
-        let network = |e: gloo_net::Error| AuthError::Network(e.to_string());
-        let response = Request::post(&self.config.authority.token_endpoint())
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .abort_signal(Some(&browser::timeout_signal()))
-            .body(grant)
-            .map_err(network)?
-            .send()
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        let endpoint = self.config.authority.token_endpoint();
+        let (status, body) = browser::fetch("POST", &endpoint, &form, Some(&grant))
             .await
-            .map_err(network)?;
-        let body = response.text().await.map_err(network)?;
-        TokenResponse::parse(response.status(), &body)
+            .map_err(AuthError::Network)?;
+        TokenResponse::parse(status, &body)
     }
 
     /// The session cannot be renewed silently: sign in again, interactively, unless that was tried

@@ -28,9 +28,9 @@ pub fn Navbar() -> impl IntoView {
                 <div id="site-menu" class="menu" class:open=open>
                     <ul class="links">
                         <li><A href="/" on:click=close>"Home"</A></li>
-                        <Show when=move || account.with(Option::is_some)>
+                        {move || account.with(Option::is_some).then(|| view! {
                             <li><A href="/dashboard" on:click=close>"Dashboard"</A></li>
-                        </Show>
+                        })}
                     </ul>
                     {move || match account.get() {
                         Some(account) => {

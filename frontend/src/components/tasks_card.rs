@@ -1,9 +1,11 @@
-use leptos::either::{Either, EitherOf4};
+use leptos::either::{Either, EitherOf5};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use shared::{Role, Task, can_create, can_delete, can_edit, can_view_all, normalize_title};
 
 use super::ErrorNotice;
 use crate::api::{Api, ApiFailure};
+use crate::load::Loader;
 
 /// "All Tasks" (Admin) or "My Tasks": the list, with the controls the user's roles allow.
 #[component]
@@ -49,77 +51,72 @@ fn NoRole(
     }
 }
 
+/// A change to the task list, sent to the API.
+#[derive(Debug, Clone)]
+enum Change {
+    Add(String),
+    SetCompleted(u64, bool),
+    Delete(u64),
+}
+
 #[component]
 fn TaskList(roles: Vec<Role>) -> impl IntoView {
     let api = expect_context::<Api>();
+    let tasks = Loader::new({
+        let api = api.clone();
+        move || {
+            let api = api.clone();
+            async move { api.tasks().await }
+        }
+    });
     // The last failed change, shown above the list until the next change succeeds.
     let problem = RwSignal::new(None::<String>);
-    let report =
-        move |result: Result<(), ApiFailure>| problem.set(result.err().map(|e| e.to_string()));
-
+    let busy = RwSignal::new(false);
     let (draft, set_draft) = signal(String::new());
-    let add = Action::new_local({
+    // Sends a change, then reloads the list, so it always shows what the API stored.
+    let apply = Callback::new(move |change: Change| {
         let api = api.clone();
-        move |title: &String| {
-            let (api, title) = (api.clone(), title.clone());
-            async move {
-                let created = api
+        busy.set(true);
+        spawn_local(async move {
+            let result = match change {
+                Change::Add(title) => api
                     .create_task(title)
                     .await
-                    .map(|_| set_draft.set(String::new()));
-                report(created);
-            }
-        }
-    });
-    let toggle = Action::new_local({
-        let api = api.clone();
-        move |&(id, completed): &(u64, bool)| {
-            let api = api.clone();
-            async move { report(api.set_completed(id, completed).await.map(drop)) }
-        }
-    });
-    let remove = Action::new_local({
-        let api = api.clone();
-        move |&id: &u64| {
-            let api = api.clone();
-            async move { report(api.delete_task(id).await) }
-        }
-    });
-    // Reloads after every change, so the list always shows what the API stored.
-    let tasks = LocalResource::new(move || {
-        add.version().track();
-        toggle.version().track();
-        remove.version().track();
-        let api = api.clone();
-        async move { api.tasks().await }
+                    .map(|_| set_draft.set(String::new())),
+                Change::SetCompleted(id, completed) => {
+                    api.set_completed(id, completed).await.map(drop)
+                }
+                Change::Delete(id) => api.delete_task(id).await,
+            };
+            let _ = problem.try_set(result.err().map(|e| e.to_string()));
+            let _ = busy.try_set(false);
+            tasks.reload();
+        });
     });
 
     let controls = RowControls {
         may_edit: can_edit(&roles),
         may_delete: can_delete(&roles),
         show_owner: can_view_all(&roles),
-        toggle,
-        remove,
+        apply,
+        busy: busy.read_only(),
     };
     view! {
-        {can_create(&roles).then(|| view! { <NewTaskForm draft set_draft add /> })}
+        {can_create(&roles).then(|| view! { <NewTaskForm draft set_draft apply busy=busy.read_only() /> })}
         {move || problem.get().map(|message| view! { <ErrorNotice message /> })}
-        <Transition fallback=|| view! { <p class="muted" role="status">"Loading tasks…"</p> }>
-            {move || Suspend::new(async move {
-                match tasks.await {
-                    Ok(list) if list.is_empty() => EitherOf4::A(view! { <p class="muted">"No tasks yet."</p> }),
-                    Ok(list) => EitherOf4::B(view! {
-                        <ul class="task-list">
-                            {list.into_iter().map(|task| view! { <TaskRow task controls /> }).collect_view()}
-                        </ul>
-                    }),
-                    Err(ApiFailure::Forbidden(detail)) => EitherOf4::C(view! { <NoRole detail /> }),
-                    Err(error) => EitherOf4::D(view! {
-                        <ErrorNotice message=error.to_string() retry=Callback::new(move |()| tasks.refetch()) />
-                    }),
-                }
-            })}
-        </Transition>
+        {move || match tasks.get() {
+            None => EitherOf5::A(view! { <p class="muted" role="status">"Loading tasks…"</p> }),
+            Some(Ok(list)) if list.is_empty() => EitherOf5::B(view! { <p class="muted">"No tasks yet."</p> }),
+            Some(Ok(list)) => EitherOf5::C(view! {
+                <ul class="task-list">
+                    {list.into_iter().map(|task| view! { <TaskRow task controls /> }).collect_view()}
+                </ul>
+            }),
+            Some(Err(ApiFailure::Forbidden(detail))) => EitherOf5::D(view! { <NoRole detail /> }),
+            Some(Err(error)) => EitherOf5::E(view! {
+                <ErrorNotice message=error.to_string() retry=Callback::new(move |()| tasks.reload()) />
+            }),
+        }}
     }
 }
 
@@ -129,10 +126,12 @@ fn TaskList(roles: Vec<Role>) -> impl IntoView {
 fn NewTaskForm(
     /// The text being typed.
     draft: ReadSignal<String>,
-    /// Cleared by `add` once the task is created.
+    /// Cleared once the task is created.
     set_draft: WriteSignal<String>,
-    /// Creates the task.
-    add: Action<String, ()>,
+    /// Sends the new task.
+    apply: Callback<Change>,
+    /// Whether a change is being sent.
+    busy: ReadSignal<bool>,
 ) -> impl IntoView {
     let (invalid, set_invalid) = signal(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -140,7 +139,7 @@ fn NewTaskForm(
         match normalize_title(&draft.get_untracked()) {
             Ok(title) => {
                 set_invalid.set(None);
-                add.dispatch_local(title);
+                apply.run(Change::Add(title));
             }
             Err(error) => set_invalid.set(Some(format!("The {error}."))),
         }
@@ -158,7 +157,7 @@ fn NewTaskForm(
                     aria-invalid=move || invalid.with(Option::is_some).to_string()
                     aria-describedby="new-task-error"
                 />
-                <button type="submit" class="button primary" disabled=move || add.pending().get()>
+                <button type="submit" class="button primary" disabled=busy>
                     "Add"
                 </button>
             </div>
@@ -173,8 +172,8 @@ struct RowControls {
     may_edit: bool,
     may_delete: bool,
     show_owner: bool,
-    toggle: Action<(u64, bool), ()>,
-    remove: Action<u64, ()>,
+    apply: Callback<Change>,
+    busy: ReadSignal<bool>,
 }
 
 #[component]
@@ -186,8 +185,7 @@ fn TaskRow(task: Task, controls: RowControls) -> impl IntoView {
         owner_name,
         ..
     } = task;
-    let RowControls { toggle, remove, .. } = controls;
-    let busy = move || toggle.pending().get() || remove.pending().get();
+    let RowControls { apply, busy, .. } = controls;
     let status = if controls.may_edit {
         Either::Left(view! {
             <input
@@ -195,7 +193,7 @@ fn TaskRow(task: Task, controls: RowControls) -> impl IntoView {
                 prop:checked=completed
                 aria-label=format!("Mark {title} complete")
                 disabled=busy
-                on:change=move |_| { toggle.dispatch_local((id, !completed)); }
+                on:change=move |_| { apply.run(Change::SetCompleted(id, !completed)); }
             />
         })
     } else {
@@ -218,7 +216,7 @@ fn TaskRow(task: Task, controls: RowControls) -> impl IntoView {
                     class="button danger"
                     aria-label=format!("Delete {title}")
                     disabled=busy
-                    on:click=move |_| { remove.dispatch_local(id); }
+                    on:click=move |_| { apply.run(Change::Delete(id)); }
                 >
                     "Delete"
                 </button>

@@ -1,9 +1,10 @@
-use leptos::either::Either;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 
 use crate::api::Api;
 use crate::auth::{Account, Auth};
 use crate::components::{ErrorNotice, ProfileCard, RbacCard, SignInButton, TasksCard};
+use crate::load::Loader;
 
 /// Signed out: a "Sign in required" card. Signed in: profile, access and tasks.
 #[component]
@@ -32,29 +33,21 @@ fn SignInRequired() -> impl IntoView {
 #[component]
 fn SignedIn(account: Account) -> impl IntoView {
     let api = expect_context::<Api>();
-    let me = LocalResource::new(move || {
+    let me = Loader::new(move || {
         let api = api.clone();
         async move { api.me().await }
     });
-    view! {
-        <Transition fallback=|| view! { <p class="muted" role="status">"Loading your profile…"</p> }>
-            {move || {
-                let account = account.clone();
-                Suspend::new(async move {
-                    match me.await {
-                        Ok(me) => Either::Left(view! {
-                            <div class="cards">
-                                <ProfileCard account me=me.clone() />
-                                <RbacCard roles=me.roles.clone() />
-                            </div>
-                            <TasksCard roles=me.roles />
-                        }),
-                        Err(error) => Either::Right(view! {
-                            <ErrorNotice message=error.to_string() retry=Callback::new(move |()| me.refetch()) />
-                        }),
-                    }
-                })
-            }}
-        </Transition>
+    move || match me.get() {
+        None => EitherOf3::A(view! { <p class="muted" role="status">"Loading your profile…"</p> }),
+        Some(Ok(me)) => EitherOf3::B(view! {
+            <div class="cards">
+                <ProfileCard account=account.clone() me=me.clone() />
+                <RbacCard roles=me.roles.clone() />
+            </div>
+            <TasksCard roles=me.roles />
+        }),
+        Some(Err(error)) => EitherOf3::C(view! {
+            <ErrorNotice message=error.to_string() retry=Callback::new(move |()| me.reload()) />
+        }),
     }
 }
