@@ -1,1 +1,63 @@
-//! Placeholder until the SPA issue fills this crate.
+//! The single-page app: it loads its runtime configuration, completes a sign-in if the authority
+//! has just sent the browser back, then renders the router.
+//!
+//! Layout as in leptos-rs/start-trunk: `main.rs` only mounts [`App`]; pages in `pages/`, reusable
+//! pieces in `components/`, sign-in in `auth/`, the API client in `api/`.
+
+mod api;
+pub mod auth;
+mod browser;
+mod components;
+pub mod config;
+mod load;
+mod pages;
+mod url;
+
+use leptos::either::EitherOf3;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api::Api;
+use crate::auth::Auth;
+use crate::components::{AuthNotice, Footer, Navbar};
+use crate::load::Loader;
+use crate::pages::{ConfigErrorPage, Dashboard, Landing, NotFound};
+
+/// The whole app: a configuration error page, or the site.
+#[component]
+pub fn App() -> impl IntoView {
+    let started = Loader::new(start);
+    move || match started.get() {
+        None => EitherOf3::A(view! { <p class="boot" role="status">"Loading…"</p> }),
+        Some(Ok(auth)) => EitherOf3::B(view! { <Site auth /> }),
+        Some(Err(error)) => EitherOf3::C(view! { <ConfigErrorPage error /> }),
+    }
+}
+
+/// Start-up: the configuration, then the sign-in the authority may have just answered. Both happen
+/// before the router reads the address, which `complete_sign_in` rewrites.
+async fn start() -> Result<Auth, config::ConfigError> {
+    let auth = Auth::new(config::load().await?);
+    auth.complete_sign_in().await;
+    Ok(auth)
+}
+
+#[component]
+fn Site(auth: Auth) -> impl IntoView {
+    provide_context(Api::new(auth.clone()));
+    provide_context(auth);
+    view! {
+        <Router>
+            <Navbar />
+            <main id="main">
+                <AuthNotice />
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Landing />
+                    <Route path=path!("/dashboard") view=Dashboard />
+                </Routes>
+            </main>
+            <Footer />
+        </Router>
+    }
+}

@@ -1,0 +1,354 @@
+//! The checks on the ID token, and the account it describes.
+//!
+//! Like MSAL.js, the SPA does not verify the token's signature: it received the token directly from
+//! the authority's token endpoint over TLS, in exchange for a code only it could redeem (PKCE). What
+//! it does check is that the token was minted for this app (`aud`), for this sign-in (`nonce`), by
+//! the configured authority (`iss`, `tid`), and is not expired (`exp`). The access token is not
+//! read at all: it is for the API, which validates it properly.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+
+use super::Authority;
+
+/// The longest ID token accepted.
+const MAX_TOKEN_BYTES: usize = 32 * 1024;
+
+/// Tolerated clock difference between this browser and the authority, as MSAL allows.
+pub const CLOCK_SKEW_SECS: u64 = 5 * 60;
+
+/// The signed-in user, as the ID token names them. Roles are not here: they are the API's to say
+/// (`/api/me`), since they are claims of the access token, which the SPA never reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Display name (`name`).
+    pub name: String,
+    /// Sign-in name (`preferred_username`), usually an e-mail address.
+    pub username: String,
+    /// The user's object id (`oid`, else `sub`): a renewed ID token must name the same user.
+    pub id: String,
+    /// The user's tenant (`tid`).
+    pub tenant_id: String,
+}
+
+/// Why an ID token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdTokenError {
+    #[error("it is not a well-formed token")]
+    Malformed,
+    #[error("it was issued to another application")]
+    Audience,
+    #[error("it was not issued by the configured authority")]
+    Issuer,
+    #[error("it belongs to another sign-in (nonce mismatch)")]
+    Nonce,
+    #[error("it has expired (check this device's clock)")]
+    Expired,
+    #[error("it names a different user than this session")]
+    OtherUser,
+}
+
+/// What the token must match.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    pub client_id: &'a str,
+    pub authority: &'a Authority,
+    /// The nonce of the sign-in request; `None` for a token renewed with a refresh token, which
+    /// carries no nonce but must then name `same_user`.
+    pub nonce: Option<&'a str>,
+    /// The account of the current session, for renewals.
+    pub same_user: Option<&'a Account>,
+    /// Seconds since the Unix epoch.
+    pub now: u64,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    aud: Audience,
+    azp: Option<String>,
+    iss: String,
+    exp: u64,
+    tid: String,
+    nonce: Option<String>,
+    oid: Option<String>,
+    sub: String,
+    name: Option<String>,
+    preferred_username: Option<String>,
+}
+
+/// `aud`: one audience, or a list (JWT allows both). Read by hand rather than as an untagged enum,
+/// whose buffering machinery would add more to the bundle than this whole module.
+struct Audience(Vec<String>);
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrMany;
+
+        impl<'de> serde::de::Visitor<'de> for OneOrMany {
+            type Value = Audience;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, aud: &str) -> Result<Audience, E> {
+                Ok(Audience(vec![aud.to_owned()]))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Audience, A::Error> {
+                let mut auds = Vec::new();
+                while let Some(aud) = seq.next_element()? {
+                    auds.push(aud);
+                }
+                Ok(Audience(auds))
+            }
+        }
+
+        deserializer.deserialize_any(OneOrMany)
+    }
+}
+
+/// Checks `id_token` (a compact JWT) and returns the account it names.
+pub fn check(id_token: &str, expected: Expected<'_>) -> Result<Account, IdTokenError> {
+    let claims = decode(id_token)?;
+
+    // OpenID Connect Core §3.1.3.7: the client must be an audience, and the authorized party when
+    // there are several.
+    let is_client = |value: &str| value.eq_ignore_ascii_case(expected.client_id);
+    let Audience(auds) = &claims.aud;
+    let for_us = auds.iter().any(|aud| is_client(aud))
+        && (auds.len() == 1 || claims.azp.as_deref().is_some_and(is_client));
+    if !for_us {
+        return Err(IdTokenError::Audience);
+    }
+    let tenant_ok = expected
+        .authority
+        .fixed_tenant_id()
+        .is_none_or(|tenant| tenant.eq_ignore_ascii_case(&claims.tid));
+    if !tenant_ok || claims.iss != expected.authority.issuer_for(&claims.tid) {
+        return Err(IdTokenError::Issuer);
+    }
+    if claims.exp.saturating_add(CLOCK_SKEW_SECS) <= expected.now {
+        return Err(IdTokenError::Expired);
+    }
+    if let Some(nonce) = expected.nonce
+        && claims.nonce.as_deref() != Some(nonce)
+    {
+        return Err(IdTokenError::Nonce);
+    }
+
+    let username = claims.preferred_username.unwrap_or_default();
+    let account = Account {
+        name: claims.name.unwrap_or_else(|| username.clone()),
+        username,
+        id: claims.oid.unwrap_or(claims.sub),
+        tenant_id: claims.tid,
+    };
+    if let Some(current) = expected.same_user
+        && (current.id != account.id || current.tenant_id != account.tenant_id)
+    {
+        return Err(IdTokenError::OtherUser);
+    }
+    Ok(account)
+}
+
+fn decode(id_token: &str) -> Result<Claims, IdTokenError> {
+    if id_token.len() > MAX_TOKEN_BYTES {
+        return Err(IdTokenError::Malformed);
+    }
+    let mut parts = id_token.split('.');
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(IdTokenError::Malformed);
+    };
+    let json = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| IdTokenError::Malformed)?;
+    serde_json::from_slice(&json).map_err(|_| IdTokenError::Malformed)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::url::HttpUrl;
+
+    pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    pub const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+    const NOW: u64 = 1_700_000_000;
+
+    /// An unsigned JWT with these claims (the SPA does not verify signatures, see the module docs).
+    pub fn token(claims: &Value) -> String {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        format!("{header}.{payload}.c2lnbmF0dXJl")
+    }
+
+    pub fn claims() -> Value {
+        json!({
+            "aud": CLIENT,
+            "iss": format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+            "iat": NOW - 60, "nbf": NOW - 60, "exp": NOW + 3600,
+            "tid": TENANT, "oid": "user-oid", "sub": "pairwise-sub",
+            "nonce": "the-nonce",
+            "name": "Test Editor", "preferred_username": "editor@contoso.com",
+        })
+    }
+
+    fn authority(url: &str) -> Authority {
+        Authority::new(HttpUrl::parse(url).expect("url")).expect("authority")
+    }
+
+    fn check_with(claims: &Value, authority_url: &str) -> Result<Account, IdTokenError> {
+        check(
+            &token(claims),
+            Expected {
+                client_id: CLIENT,
+                authority: &authority(authority_url),
+                nonce: Some("the-nonce"),
+                same_user: None,
+                now: NOW,
+            },
+        )
+    }
+
+    fn with(key: &str, value: Value) -> Value {
+        let mut claims = claims();
+        claims[key] = value;
+        claims
+    }
+
+    const ENTRA: &str = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    #[test]
+    fn valid_token_names_the_account() {
+        let account = check_with(&claims(), ENTRA).expect("valid");
+        assert_eq!(
+            account,
+            Account {
+                name: "Test Editor".into(),
+                username: "editor@contoso.com".into(),
+                id: "user-oid".into(),
+                tenant_id: TENANT.into(),
+            }
+        );
+    }
+
+    #[test]
+    fn multi_tenant_authority_accepts_the_issuer_of_the_users_tenant() {
+        let other = "0b4c4d2e-0000-4000-8000-000000000000";
+        let claims = with("tid", json!(other));
+        let claims = {
+            let mut c = claims;
+            c["iss"] = json!(format!("https://login.microsoftonline.com/{other}/v2.0"));
+            c
+        };
+        assert!(check_with(&claims, "https://login.microsoftonline.com/organizations").is_ok());
+        assert_eq!(check_with(&claims, ENTRA), Err(IdTokenError::Issuer));
+    }
+
+    #[test]
+    fn local_authority_issuer() {
+        let local = with("iss", json!(format!("http://127.0.0.1:8081/{TENANT}/v2.0")));
+        assert!(check_with(&local, &format!("http://127.0.0.1:8081/{TENANT}")).is_ok());
+        assert_eq!(check_with(&local, ENTRA), Err(IdTokenError::Issuer));
+    }
+
+    #[test]
+    fn each_claim_is_checked() {
+        let cases = [
+            (
+                with("aud", json!("api://someone-else")),
+                IdTokenError::Audience,
+            ),
+            (
+                with("aud", json!([CLIENT, "other"])),
+                IdTokenError::Audience,
+            ),
+            (
+                with("iss", json!(format!("https://sts.windows.net/{TENANT}/"))),
+                IdTokenError::Issuer,
+            ),
+            (
+                with("iss", json!(format!("https://evil.example/{TENANT}/v2.0"))),
+                IdTokenError::Issuer,
+            ),
+            (with("nonce", json!("another")), IdTokenError::Nonce),
+            (
+                with("exp", json!(NOW - CLOCK_SKEW_SECS)),
+                IdTokenError::Expired,
+            ),
+            (with("exp", json!("tomorrow")), IdTokenError::Malformed),
+            (with("aud", json!(42)), IdTokenError::Malformed),
+            (with("aud", json!([])), IdTokenError::Audience),
+        ];
+        for (claims, expected) in cases {
+            assert_eq!(check_with(&claims, ENTRA), Err(expected), "{claims}");
+        }
+        let mut no_nonce = claims();
+        no_nonce.as_object_mut().expect("object").remove("nonce");
+        assert_eq!(check_with(&no_nonce, ENTRA), Err(IdTokenError::Nonce));
+    }
+
+    #[test]
+    fn audience_list_needs_us_as_authorized_party() {
+        let mut claims = with("aud", json!([CLIENT, "other"]));
+        claims["azp"] = json!(CLIENT);
+        assert!(check_with(&claims, ENTRA).is_ok());
+        assert!(check_with(&with("aud", json!([CLIENT])), ENTRA).is_ok());
+    }
+
+    #[test]
+    fn within_clock_skew_is_accepted() {
+        assert!(check_with(&with("exp", json!(NOW - CLOCK_SKEW_SECS + 1)), ENTRA).is_ok());
+    }
+
+    #[test]
+    fn renewal_must_name_the_same_user() {
+        let authority = authority(ENTRA);
+        let current = check_with(&claims(), ENTRA).expect("valid");
+        let renewed = |claims: &Value| {
+            check(
+                &token(claims),
+                Expected {
+                    client_id: CLIENT,
+                    authority: &authority,
+                    nonce: None,
+                    same_user: Some(&current),
+                    now: NOW,
+                },
+            )
+        };
+        let mut without_nonce = claims();
+        without_nonce
+            .as_object_mut()
+            .expect("object")
+            .remove("nonce");
+        assert_eq!(renewed(&without_nonce), Ok(current.clone()));
+        assert_eq!(
+            renewed(&with("oid", json!("someone-else"))),
+            Err(IdTokenError::OtherUser)
+        );
+    }
+
+    #[test]
+    fn malformed_tokens() {
+        let authority = authority(ENTRA);
+        let expected = Expected {
+            client_id: CLIENT,
+            authority: &authority,
+            nonce: None,
+            same_user: None,
+            now: NOW,
+        };
+        let not_json = format!("e30.{}.sig", URL_SAFE_NO_PAD.encode("not json"));
+        for bad in ["", "a.b", "a.b.c.d", "e30.!!!.sig", not_json.as_str()] {
+            assert_eq!(check(bad, expected), Err(IdTokenError::Malformed), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+use leptos::prelude::*;
+use shared::{Me, Role};
+
+use crate::auth::Account;
+
+/// Who is signed in: name and e-mail from the ID token; roles, what they allow, and the granted
+/// scopes as the API sees them.
+#[component]
+pub fn ProfileCard(
+    /// The signed-in user, from the ID token.
+    account: Account,
+    /// The API's view of the user.
+    me: Me,
+) -> impl IntoView {
+    let email = if account.username.is_empty() {
+        me.email
+    } else {
+        account.username
+    };
+    let scopes = if me.scopes.is_empty() {
+        "none".to_owned()
+    } else {
+        me.scopes.join(" ")
+    };
+    view! {
+        <section class="card profile" aria-labelledby="profile-title">
+            <div class="profile-head">
+                <span class="avatar" aria-hidden="true">{initials(&account.name)}</span>
+                <div>
+                    <h2 id="profile-title">{account.name}</h2>
+                    <p class="muted">{email}</p>
+                </div>
+            </div>
+            <dl class="facts">
+                <dt>"Roles"</dt>
+                <dd class="badges">
+                    {me.roles.iter().map(|role| view! {
+                        <span class=format!("badge role-{}", role.as_str().to_lowercase())>{role.as_str()}</span>
+                    }).collect_view()}
+                    {me.roles.is_empty().then_some("none")}
+                </dd>
+                <dt>"Permissions"</dt>
+                <dd>{permissions_text(&me.roles)}</dd>
+                <dt>"Scopes"</dt>
+                <dd><code>{scopes}</code></dd>
+            </dl>
+        </section>
+    }
+}
+
+/// Up to two initials: of the first and last words of the name.
+fn initials(name: &str) -> String {
+    let mut words = name.split_whitespace();
+    let first = words.next().and_then(|w| w.chars().next());
+    let last = words.next_back().and_then(|w| w.chars().next());
+    first
+        .into_iter()
+        .chain(last)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// What the user's most powerful role lets them do, or that they have none.
+fn permissions_text(roles: &[Role]) -> &'static str {
+    roles
+        .first()
+        .map_or("No role assigned", |role| role.description())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_of_first_and_last_names() {
+        assert_eq!(initials("Test Editor"), "TE");
+        assert_eq!(initials("ada lovelace byron"), "AB");
+        assert_eq!(initials("Cher"), "C");
+        assert_eq!(initials("  Émile  Zola "), "ÉZ");
+        assert_eq!(initials(""), "");
+    }
+
+    #[test]
+    fn permissions_text_of_the_first_role() {
+        assert_eq!(
+            permissions_text(&[Role::Admin, Role::Reader]),
+            Role::Admin.description()
+        );
+        assert_eq!(
+            permissions_text(&[Role::Reader]),
+            "Read-only access to own tasks"
+        );
+        assert_eq!(permissions_text(&[]), "No role assigned");
+    }
+}

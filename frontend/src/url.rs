@@ -1,0 +1,161 @@
+//! The one URL shape the configuration accepts: an absolute `http(s)` origin with an optional path.
+//!
+//! A full URL parser (the `url` crate and its IDNA tables) would cost the bundle more than the
+//! whole sign-in code, and every URL here comes from the operator's `config.json`, so this module
+//! accepts a deliberately narrow subset and names what is wrong with anything else.
+
+use std::fmt;
+
+/// An absolute URL with scheme `https` (or `http` to a loopback host, for local development), no
+/// credentials, query or fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl {
+    origin: String,
+    /// The path without its trailing slash: empty for the origin itself, else starting with `/`.
+    path: String,
+}
+
+/// Why a configured URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("must start with https:// (http:// only for localhost or 127.0.0.1)")]
+    Scheme,
+    #[error("has no host name")]
+    NoHost,
+    #[error("must not contain a user name or password")]
+    Credentials,
+    #[error("must not contain a query (?) or fragment (#)")]
+    QueryOrFragment,
+    #[error("contains spaces or control characters")]
+    InvalidCharacter,
+    #[error("has an invalid port")]
+    Port,
+}
+
+impl HttpUrl {
+    pub fn parse(input: &str) -> Result<Self, UrlError> {
+        if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(UrlError::InvalidCharacter);
+        }
+        if input.contains(['?', '#']) {
+            return Err(UrlError::QueryOrFragment);
+        }
+        let (scheme, rest) = input.split_once("://").ok_or(UrlError::Scheme)?;
+        let scheme = scheme.to_ascii_lowercase();
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => rest.split_at(slash),
+            None => (rest, ""),
+        };
+        if authority.contains('@') {
+            return Err(UrlError::Credentials);
+        }
+        let host = host_of(authority)?;
+        match scheme.as_str() {
+            "https" => {}
+            "http" if is_loopback(&host) => {}
+            _ => return Err(UrlError::Scheme),
+        }
+        Ok(Self {
+            origin: format!("{scheme}://{}", authority.to_ascii_lowercase()),
+            path: path.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// `scheme://host[:port]`, lower-cased, as browsers compare origins.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The path without a trailing slash (empty for the bare origin).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// The URL without a trailing slash, ready to have a path appended.
+impl fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.origin, self.path)
+    }
+}
+
+/// The host of `host[:port]` (an IPv6 literal keeps its brackets), with the port checked.
+fn host_of(authority: &str) -> Result<String, UrlError> {
+    let (host, port) = if let Some(v6_end) = authority.strip_prefix('[').and(authority.find(']')) {
+        (
+            &authority[..=v6_end],
+            authority[v6_end + 1..].strip_prefix(':'),
+        )
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host == "[]" {
+        return Err(UrlError::NoHost);
+    }
+    if let Some(port) = port {
+        port.parse::<u16>().map_err(|_| UrlError::Port)?;
+    }
+    Ok(host.to_ascii_lowercase())
+}
+
+/// Hosts that never leave the machine, where plain `http` is acceptable for development.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_https_and_loopback_http() {
+        let url = HttpUrl::parse("https://Login.MicrosoftOnline.com/contoso.onmicrosoft.com/")
+            .expect("valid");
+        assert_eq!(url.origin(), "https://login.microsoftonline.com");
+        assert_eq!(url.path(), "/contoso.onmicrosoft.com");
+        assert_eq!(
+            url.to_string(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com"
+        );
+        for local in [
+            "http://localhost:8000",
+            "http://127.0.0.1:8081/tenant",
+            "http://[::1]:8080/",
+        ] {
+            assert!(HttpUrl::parse(local).is_ok(), "{local}");
+        }
+        let bare = HttpUrl::parse("https://api.example.com").expect("valid");
+        assert_eq!(
+            (bare.origin(), bare.path()),
+            ("https://api.example.com", "")
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_understand() {
+        let cases = [
+            ("http://api.example.com", UrlError::Scheme),
+            ("http://127.0.0.1.evil.example", UrlError::Scheme),
+            ("ftp://localhost", UrlError::Scheme),
+            ("login.microsoftonline.com/tenant", UrlError::Scheme),
+            ("https://", UrlError::NoHost),
+            ("https://:443/x", UrlError::NoHost),
+            ("https://user:pw@example.com", UrlError::Credentials),
+            ("https://example.com/?x=1", UrlError::QueryOrFragment),
+            ("https://example.com/#x", UrlError::QueryOrFragment),
+            ("https://example.com/a b", UrlError::InvalidCharacter),
+            ("https://example.com:99999", UrlError::Port),
+            ("https://example.com:", UrlError::Port),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(HttpUrl::parse(input), Err(expected), "{input}");
+        }
+    }
+}
