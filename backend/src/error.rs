@@ -13,6 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use shared::{ApiError, Role, TitleError};
 
 use crate::{auth::AuthError, store::StoreError};
@@ -34,6 +35,8 @@ pub enum AppError {
     Title(#[from] TitleError),
     #[error(transparent)]
     Json(#[from] JsonRejection),
+    #[error("body is not a JSON object")]
+    NotAnObject,
     #[error(transparent)]
     Path(#[from] PathRejection),
     #[error(transparent)]
@@ -139,6 +142,11 @@ impl IntoResponse for AppError {
                 };
                 body(status, code, message)
             }
+            AppError::NotAnObject => body(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "the body must be a JSON object, like {\"title\": \"...\"}",
+            ),
             AppError::Path(rejection) => body(
                 StatusCode::BAD_REQUEST,
                 "invalid_id",
@@ -172,7 +180,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let Json(value) = Json::<T>::from_request(req, state).await?;
+        // Json's own checks first (content type, size limit, syntax); then the body must be an
+        // object: serde would otherwise accept `["a title"]` as a NewTask.
+        let Json(raw) = Json::<Box<RawValue>>::from_request(req, state).await?;
+        if !raw.get().starts_with('{') {
+            return Err(AppError::NotAnObject);
+        }
+        let Json(value) = Json::<T>::from_bytes(raw.get().as_bytes())?;
         Ok(Self(value))
     }
 }

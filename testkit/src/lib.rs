@@ -199,6 +199,7 @@ struct ServerState {
     available: AtomicBool,
     delay_ms: AtomicU64,
     jwks_fetches: AtomicUsize,
+    requests: AtomicUsize,
 }
 
 impl KeyServer {
@@ -215,6 +216,7 @@ impl KeyServer {
             available: AtomicBool::new(true),
             delay_ms: AtomicU64::new(0),
             jwks_fetches: AtomicUsize::new(0),
+            requests: AtomicUsize::new(0),
         });
         let router = Router::new()
             .route(
@@ -262,6 +264,11 @@ impl KeyServer {
     pub fn set_delay(&self, delay: Duration) {
         let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.state.delay_ms.store(millis, Ordering::SeqCst);
+    }
+
+    /// Requests of any document so far (answered or refused).
+    pub fn requests(&self) -> usize {
+        self.state.requests.load(Ordering::SeqCst)
     }
 
     /// JWKS downloads so far (successful or not).
@@ -313,6 +320,7 @@ fn v1_issuer(tenant: &str) -> String {
 impl ServerState {
     /// Waits the configured delay; `Err` with 503 while unavailable.
     async fn gate(&self) -> Result<(), Response> {
+        self.requests.fetch_add(1, Ordering::SeqCst);
         let delay = self.delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;

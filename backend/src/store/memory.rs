@@ -125,7 +125,7 @@ mod tests {
         assert_eq!((a.id, b.id), (1, 2));
         assert_eq!(
             store.list(Scope::OwnedBy("a")).await.expect("list"),
-            [a.clone()]
+            std::slice::from_ref(&a)
         );
         assert_eq!(store.list(Scope::All).await.expect("list").len(), 2);
 
