@@ -118,27 +118,28 @@ impl IntoResponse for AppError {
                 err.to_string(),
             ),
             AppError::Json(rejection) => {
-                let (code, status) = match &rejection {
-                    JsonRejection::JsonDataError(_) => {
-                        ("invalid_field", StatusCode::UNPROCESSABLE_ENTITY)
-                    }
-                    JsonRejection::JsonSyntaxError(_) => ("invalid_json", StatusCode::BAD_REQUEST),
-                    JsonRejection::MissingJsonContentType(_) => {
-                        ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE)
-                    }
-                    _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                        ("body_too_large", StatusCode::PAYLOAD_TOO_LARGE)
-                    }
-                    _ => ("invalid_body", rejection.status()),
-                };
-                let message = match code {
-                    "unsupported_media_type" => {
-                        "send the body as Content-Type: application/json".into()
-                    }
-                    "body_too_large" => {
-                        format!("the body must be at most {} bytes", crate::BODY_LIMIT_BYTES)
-                    }
-                    _ => json_detail(&rejection),
+                let (status, code, message) = match &rejection {
+                    JsonRejection::JsonDataError(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_field",
+                        json_detail(&rejection),
+                    ),
+                    JsonRejection::JsonSyntaxError(_) => (
+                        StatusCode::BAD_REQUEST,
+                        "invalid_json",
+                        json_detail(&rejection),
+                    ),
+                    JsonRejection::MissingJsonContentType(_) => (
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_media_type",
+                        "send the body as Content-Type: application/json".into(),
+                    ),
+                    _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("the body must be at most {} bytes", crate::BODY_LIMIT_BYTES),
+                    ),
+                    _ => (rejection.status(), "invalid_body", rejection.body_text()),
                 };
                 body(status, code, message)
             }

@@ -137,17 +137,18 @@ struct Jwk {
 }
 
 impl EntraDiscovery {
-    /// `authority_host` is e.g. `https://login.microsoftonline.com` (validated by the config).
+    /// `authority_host` is e.g. `https://login.microsoftonline.com` and `tenant_id` a GUID (both
+    /// validated by the configuration).
     pub fn new(client: reqwest::Client, authority_host: &Url, tenant_id: &str) -> Self {
-        let base = authority_host.as_str().trim_end_matches('/');
-        let parse = |path: String| {
-            Url::parse(&format!("{base}/{tenant_id}/{path}"))
-                .unwrap_or_else(|_| authority_host.clone())
+        let document = |path: &str| {
+            authority_host
+                .join(&format!("{tenant_id}/{path}"))
+                .expect("a host URL and a GUID form a valid URL")
         };
         Self {
             client,
-            v2_metadata: parse("v2.0/.well-known/openid-configuration".into()),
-            v1_metadata: parse(".well-known/openid-configuration".into()),
+            v2_metadata: document("v2.0/.well-known/openid-configuration"),
+            v1_metadata: document(".well-known/openid-configuration"),
         }
     }
 

@@ -208,3 +208,17 @@ pub fn assert_invalid_token(reply: &Reply, case: &str) {
     );
     assert_eq!(reply.code(), "unauthorized", "{case}");
 }
+
+/// An `ApiError` reply with this status and code, whose message mentions `word`.
+pub fn assert_error(reply: &Reply, status: u16, code: &str, word: &str, case: &str) {
+    assert_eq!(
+        (reply.status, reply.code()),
+        (status, code),
+        "{case}: {reply:?}"
+    );
+    assert!(
+        reply.message().contains(word),
+        "{case}: message {:?} should mention {word:?}",
+        reply.message()
+    );
+}

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, assert_error};
 
 /// (case, raw body, content type, expected status, expected code, word the message must contain)
 type BadBody = (
@@ -119,17 +119,7 @@ async fn bad_task_bodies_are_refused_and_create_nothing() {
             .bearer_auth(&token)
             .header("content-type", content_type)
             .body(body);
-        let reply = app.read(request).await;
-        assert_eq!(
-            (reply.status, reply.code()),
-            (status, code),
-            "{case}: {reply:?}"
-        );
-        assert!(
-            reply.message().contains(word),
-            "{case}: message {:?} should mention {word:?}",
-            reply.message()
-        );
+        assert_error(&app.read(request).await, status, code, word, case);
     }
     assert!(
         app.all_tasks().await.is_empty(),
@@ -184,16 +174,7 @@ async fn bad_patches_are_refused_and_change_nothing() {
         let reply = app
             .send(Method::PATCH, &path, Some(&token), Some(&body))
             .await;
-        assert_eq!(
-            (reply.status, reply.code()),
-            (status, code),
-            "{case}: {reply:?}"
-        );
-        assert!(
-            reply.message().contains(word),
-            "{case}: {:?}",
-            reply.message()
-        );
+        assert_error(&reply, status, code, word, case);
     }
     for bad_id in ["abc", "-1", "1.5", "99999999999999999999999"] {
         let reply = app
