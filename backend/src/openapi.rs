@@ -4,7 +4,7 @@
 use axum::{Json, Router, routing::get};
 use shared::{ApiError, Me, NewTask, Role, Task, TaskPatch};
 use utoipa::{
-    Modify, OpenApi,
+    IntoResponses, Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
@@ -26,6 +26,42 @@ use crate::{AppState, health, me, tasks};
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
+
+/// Refusals of every route that needs a token (for the document only: never constructed).
+#[derive(Debug, IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "describes responses to OpenAPI; errors are built by AppError"
+)]
+pub enum TokenRefusals {
+    /// Missing or invalid access token (`WWW-Authenticate` says which).
+    #[response(status = 401)]
+    Unauthorized(ApiError),
+    /// Valid token without any of the roles the route needs (the message names them).
+    #[response(status = 403)]
+    Forbidden(ApiError),
+}
+
+/// Refusals of a JSON request body (for the document only: never constructed).
+#[derive(Debug, IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "describes responses to OpenAPI; errors are built by AppError"
+)]
+pub enum BodyRefusals {
+    /// Malformed JSON (or, in a path, a task id that is not an unsigned integer).
+    #[response(status = 400)]
+    Malformed(ApiError),
+    /// Body over 16 KiB.
+    #[response(status = 413)]
+    TooLarge(ApiError),
+    /// Body not sent as `application/json`.
+    #[response(status = 415)]
+    NotJson(ApiError),
+    /// Not an object, unknown or mistyped field, missing or invalid title.
+    #[response(status = 422)]
+    Invalid(ApiError),
+}
 
 #[derive(Debug)]
 struct BearerToken;

@@ -11,6 +11,7 @@ use crate::{
     AppState,
     auth::{Authorized, CreateTasks, DeleteTasks, EditTasks, ListTasks, Principal},
     error::{AppError, AppJson, AppPath},
+    openapi::{BodyRefusals, TokenRefusals},
     store::{Scope, TaskChanges, TaskDraft},
 };
 
@@ -36,11 +37,7 @@ fn scope(principal: &Principal) -> Scope<'_> {
 #[utoipa::path(
     get, path = "/api/tasks", tag = "tasks",
     security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Tasks, oldest first", body = [Task]),
-        (status = 401, description = "Missing or invalid token", body = shared::ApiError),
-        (status = 403, description = "No app role", body = shared::ApiError),
-    )
+    responses((status = 200, description = "Tasks, oldest first", body = [Task]), TokenRefusals)
 )]
 pub async fn list(
     caller: Authorized<ListTasks>,
@@ -54,15 +51,7 @@ pub async fn list(
     post, path = "/api/tasks", tag = "tasks",
     security(("bearer" = [])),
     request_body = NewTask,
-    responses(
-        (status = 201, description = "The new task", body = Task),
-        (status = 400, description = "Malformed JSON", body = shared::ApiError),
-        (status = 401, description = "Missing or invalid token", body = shared::ApiError),
-        (status = 403, description = "Needs Admin or Editor", body = shared::ApiError),
-        (status = 413, description = "Body over 16 KiB", body = shared::ApiError),
-        (status = 415, description = "Body is not JSON", body = shared::ApiError),
-        (status = 422, description = "Invalid title, or unknown or mistyped field", body = shared::ApiError),
-    )
+    responses((status = 201, description = "The new task", body = Task), TokenRefusals, BodyRefusals)
 )]
 pub async fn create(
     caller: Authorized<CreateTasks>,
@@ -87,11 +76,8 @@ pub async fn create(
     request_body = TaskPatch,
     responses(
         (status = 200, description = "The updated task", body = Task),
-        (status = 400, description = "Malformed JSON or id", body = shared::ApiError),
-        (status = 401, description = "Missing or invalid token", body = shared::ApiError),
-        (status = 403, description = "Needs Admin or Editor", body = shared::ApiError),
         (status = 404, description = "No such task (or another user's, for an Editor)", body = shared::ApiError),
-        (status = 422, description = "Invalid title, or unknown or mistyped field", body = shared::ApiError),
+        TokenRefusals, BodyRefusals,
     )
 )]
 pub async fn update(
@@ -115,10 +101,9 @@ pub async fn update(
     params(("id" = u64, Path, description = "Task id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id", body = shared::ApiError),
-        (status = 401, description = "Missing or invalid token", body = shared::ApiError),
-        (status = 403, description = "Needs Admin", body = shared::ApiError),
+        (status = 400, description = "The task id is not an unsigned integer", body = shared::ApiError),
         (status = 404, description = "No such task", body = shared::ApiError),
+        TokenRefusals,
     )
 )]
 pub async fn remove(

@@ -63,6 +63,23 @@ async fn openapi_lists_every_route_and_schema() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    let protected = routes
+        .iter()
+        .filter(|(path, _)| path.starts_with("/api/t") || *path == "/api/me");
+    for (path, method) in protected {
+        let responses = &doc["paths"][path][method]["responses"];
+        assert!(
+            responses["401"].is_object(),
+            "{method} {path} documents 401"
+        );
+    }
+    let create = &doc["paths"]["/api/tasks"]["post"]["responses"];
+    for status in ["201", "400", "403", "413", "415", "422"] {
+        assert!(
+            create[status].is_object(),
+            "POST /api/tasks documents {status}"
+        );
+    }
     // Every route the document lists is served (none is documented but missing).
     for (path, method) in routes {
         let status = app
