@@ -178,25 +178,37 @@ fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     }
 }
 
+/// Kills the API if the test fails before it stopped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The real binary: starts, serves, and on SIGTERM finishes and exits 0 within the grace time.
 #[test]
 fn the_binary_serves_and_stops_on_sigterm() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let keys = runtime.block_on(testkit::KeyServer::start(&[&testkit::TestKey::primary()]));
-    let mut child = backend()
-        .envs([
-            ("AZURE_TENANT_ID", testkit::TENANT_ID),
-            ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
-            ("AZURE_AUTHORITY_HOST", keys.authority_host()),
-            ("BIND_ADDRESS", "127.0.0.1"),
-            ("PORT", "0"),
-            ("LOG_FORMAT", "json"),
-            ("SHUTDOWN_TIMEOUT_SECS", "5"),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start backend");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut child = Running(
+        backend()
+            .envs([
+                ("AZURE_TENANT_ID", testkit::TENANT_ID),
+                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
+                ("AZURE_AUTHORITY_HOST", keys.authority_host()),
+                ("BIND_ADDRESS", "127.0.0.1"),
+                ("PORT", "0"),
+                ("LOG_FORMAT", "json"),
+                ("SHUTDOWN_TIMEOUT_SECS", "5"),
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start backend"),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
     let address = lines
         .by_ref()
         .map_while(Result::ok)
@@ -225,12 +237,12 @@ fn the_binary_serves_and_stops_on_sigterm() {
 
     let started = Instant::now();
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
     let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
+        if let Some(status) = child.0.try_wait().expect("wait") {
             break status;
         }
         assert!(
