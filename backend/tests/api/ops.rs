@@ -188,11 +188,13 @@ impl Drop for Running {
     }
 }
 
-/// The real binary: starts, serves, and on SIGTERM finishes and exits 0 within the grace time.
+/// The real binary: starts, serves, logs requests by id without ever logging a token, and on
+/// SIGTERM finishes and exits 0 within the grace time.
 #[test]
-fn the_binary_serves_and_stops_on_sigterm() {
+fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let keys = runtime.block_on(testkit::KeyServer::start(&[&testkit::TestKey::primary()]));
+    let primary = testkit::TestKey::primary();
+    let keys = runtime.block_on(testkit::KeyServer::start(&[&primary]));
     let mut child = Running(
         backend()
             .envs([
@@ -202,38 +204,77 @@ fn the_binary_serves_and_stops_on_sigterm() {
                 ("BIND_ADDRESS", "127.0.0.1"),
                 ("PORT", "0"),
                 ("LOG_FORMAT", "json"),
+                ("RUST_LOG", "debug"),
                 ("SHUTDOWN_TIMEOUT_SECS", "5"),
             ])
             .stdout(Stdio::piped())
             .spawn()
             .expect("start backend"),
     );
-    let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .filter_map(|line| serde_json::from_str::<Value>(&line).ok())
-        .find(|entry| entry["fields"]["message"] == "listening")
-        .and_then(|entry| entry["fields"]["address"].as_str().map(str::to_owned))
-        .expect("a JSON 'listening' line with the address");
-
-    let ready = runtime.block_on(async {
-        let client = reqwest::Client::new();
+    let stdout = BufReader::new(child.0.stdout.take().expect("stdout"));
+    let (sender, log) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        stdout
+            .lines()
+            .map_while(Result::ok)
+            .try_for_each(|line| sender.send(line))
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |wanted: &dyn Fn(&Value) -> bool| -> Value {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let status = client
-                .get(format!("http://{address}/ready"))
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = log
+                .recv_timeout(left)
+                .expect("an expected log line within 15 s");
+            seen.push(line.clone());
+            if let Ok(entry) = serde_json::from_str::<Value>(&line) {
+                if wanted(&entry) {
+                    return entry;
+                }
+            }
+        }
+    };
+    let listening = wait_for(&|entry| entry["fields"]["message"] == "listening");
+    let address = listening["fields"]["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    wait_for(&|entry| entry["fields"]["message"] == "signing keys loaded");
+
+    let valid = testkit::sign(&primary, &keys.claims("alice", &["Reader"]));
+    let forged = testkit::sign(
+        &testkit::TestKey::foreign().with_kid("primary"),
+        &keys.claims("eve", &["Admin"]),
+    );
+    let statuses = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for (token, id) in [(&valid, "log-check-valid"), (&forged, "log-check-forged")] {
+            let response = client
+                .get(format!("http://{address}/api/tasks"))
+                .bearer_auth(token)
+                .header("x-request-id", id)
                 .send()
                 .await
-                .map(|r| r.status().as_u16())
-                .ok();
-            if status == Some(200) || Instant::now() > deadline {
-                return status;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+                .expect("request");
+            statuses.push(response.status().as_u16());
         }
+        statuses
     });
-    assert_eq!(ready, Some(200));
+    assert_eq!(statuses, [200, 401]);
+    let refused = wait_for(&|entry| entry["fields"]["message"] == "token refused");
+    assert_eq!(
+        refused["span"]["request_id"], "log-check-forged",
+        "{refused}"
+    );
+    assert!(
+        refused["fields"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("signature"),
+        "{refused}"
+    );
 
     let started = Instant::now();
     let killed = Command::new("kill")
@@ -252,5 +293,20 @@ fn the_binary_serves_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+    seen.extend(log.try_iter());
+    let signatures =
+        [&valid, &forged].map(|token| token.rsplit('.').next().unwrap_or_default().to_owned());
+    for line in &seen {
+        assert!(
+            !signatures
+                .iter()
+                .any(|signature| line.contains(signature.as_str())),
+            "a token was logged: {line}"
+        );
+    }
+    assert!(
+        seen.iter().any(|line| line.contains("log-check-valid")),
+        "request id logged"
+    );
     drop(keys);
 }
