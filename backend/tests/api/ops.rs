@@ -228,10 +228,10 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
                 .recv_timeout(left)
                 .expect("an expected log line within 15 s");
             seen.push(line.clone());
-            if let Ok(entry) = serde_json::from_str::<Value>(&line) {
-                if wanted(&entry) {
-                    return entry;
-                }
+            if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                && wanted(&entry)
+            {
+                return entry;
             }
         }
     };
