@@ -3,7 +3,8 @@
 //! Builds the release `backend`, serves the test keys from an in-process stand-in for Entra ID,
 //! starts the API pointed at it, mints one valid token, loads `GET /api/tasks` with `wrk`
 //! (2 threads, 32 connections) and prints requests/s, p99 latency and the API's peak RSS
-//! (`VmHWM`). Everything it starts is stopped before it returns.
+//! (`VmHWM`), and the API's CPU time per request. Everything it starts is stopped before it
+//! returns.
 
 use std::{
     path::{Path, PathBuf},
@@ -46,8 +47,11 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 #[derive(Debug)]
 struct Figures {
     requests_per_sec: f64,
+    requests: u64,
     p99: String,
     peak_rss_kib: u64,
+    /// CPU time the API used during the load (user + system).
+    api_cpu: Duration,
     errors: Option<String>,
 }
 
@@ -79,8 +83,9 @@ pub fn run(args: &Args) -> Result<(), String> {
             .and_then(|()| api.load(&args.path, &token, args.duration));
         api.stop();
         let figures = result?;
+        let cpu_per_request = figures.api_cpu.as_secs_f64() * 1e6 / figures.requests.max(1) as f64;
         println!(
-            "run {run}: {:.0} requests/s, p99 {}, peak RSS {:.1} MiB{}",
+            "run {run}: {:.0} requests/s, p99 {}, peak RSS {:.1} MiB, API CPU {cpu_per_request:.1} µs/request{}",
             figures.requests_per_sec,
             figures.p99,
             figures.peak_rss_kib as f64 / 1024.0,
@@ -185,6 +190,7 @@ impl Api {
     }
 
     fn load(&self, path: &str, token: &str, seconds: u32) -> Result<Figures, String> {
+        let cpu_before = self.cpu_time()?;
         let output = Command::new("wrk")
             .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency"])
             .args(["-H", &format!("Authorization: Bearer {token}")])
@@ -195,7 +201,29 @@ impl Api {
         if !output.status.success() {
             return Err(format!("wrk failed: {report}"));
         }
-        parse_wrk(&report, self.peak_rss_kib()?)
+        let mut figures = parse_wrk(&report, self.peak_rss_kib()?)?;
+        figures.api_cpu = self.cpu_time()?.saturating_sub(cpu_before);
+        Ok(figures)
+    }
+
+    /// User + system CPU time of the API so far (`/proc/<pid>/stat` fields 14 and 15). Divided by
+    /// the requests served, it is the API's cost per request, which other load on the machine
+    /// changes far less than requests/s.
+    fn cpu_time(&self) -> Result<Duration, String> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .map_err(|e| format!("read /proc stat: {e}"))?;
+        // Fields after the command name, which is in parentheses and may contain spaces.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks: u64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+            .sum();
+        Ok(Duration::from_secs_f64(
+            ticks as f64 / clock_ticks_per_second(),
+        ))
     }
 
     /// `VmHWM`: the most resident memory the process ever had.
@@ -226,6 +254,16 @@ impl Api {
     }
 }
 
+/// `getconf CLK_TCK`, almost always 100.
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
 /// Requests/s, the 99th percentile and any non-2xx or socket errors from wrk's `--latency` report.
 fn parse_wrk(report: &str, peak_rss_kib: u64) -> Result<Figures, String> {
     let field = |prefix: &str| {
@@ -238,6 +276,11 @@ fn parse_wrk(report: &str, peak_rss_kib: u64) -> Result<Figures, String> {
     let requests_per_sec = field("Requests/sec:")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| format!("no Requests/sec in wrk's report:\n{report}"))?;
+    let requests = report
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .and_then(|(count, _)| count.trim().parse().ok())
+        .ok_or_else(|| format!("no request count in wrk's report:\n{report}"))?;
     let p99 = field("99%")
         .ok_or_else(|| format!("no 99% latency in wrk's report:\n{report}"))?
         .to_owned();
@@ -249,8 +292,10 @@ fn parse_wrk(report: &str, peak_rss_kib: u64) -> Result<Figures, String> {
         .map(|e| format!("errors: {e}"));
     Ok(Figures {
         requests_per_sec,
+        requests,
         p99,
         peak_rss_kib,
+        api_cpu: Duration::ZERO,
         errors,
     })
 }
@@ -278,6 +323,7 @@ Transfer/sec:     10.00MB
     fn reads_wrks_report() {
         let figures = parse_wrk(REPORT, 9000).expect("parse");
         assert!((figures.requests_per_sec - 40_000.0).abs() < f64::EPSILON);
+        assert_eq!(figures.requests, 400_000);
         assert_eq!(figures.p99, "2.50ms");
         assert_eq!(figures.errors.as_deref(), Some("errors: 12"));
         assert!(parse_wrk("garbage", 1).is_err());
