@@ -32,7 +32,7 @@ async fn a_key_published_later_is_accepted_after_refresh() {
 #[tokio::test]
 async fn unknown_kid_refreshes_are_limited_by_the_cooldown() {
     let app = TestApp::builder()
-        .var("JWKS_REFRESH_COOLDOWN_SECS", "1")
+        .var("JWKS_REFRESH_COOLDOWN_SECS", "3")
         .start()
         .await;
     let rotated = TestKey::rotated();
@@ -49,7 +49,7 @@ async fn unknown_kid_refreshes_are_limited_by_the_cooldown() {
         fetches,
         "no fetch within the cooldown"
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(
         app.get("/api/me", Some(&token)).await.status,
         200,
