@@ -1,0 +1,210 @@
+//! Every error the API answers with, mapped to a status and an [`ApiError`] body in one place.
+//!
+//! Client errors say precisely what to fix; server errors (5xx) are logged with their cause and
+//! answered with a generic message, so internals never leak.
+
+use axum::{
+    Json,
+    extract::{
+        FromRequest, Request,
+        rejection::{JsonRejection, PathRejection},
+    },
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use shared::{ApiError, Role, TitleError};
+
+use crate::{auth::AuthError, store::StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Authenticated, but holding none of the roles the route needs.
+    #[error("requires one of the roles {needs:?}")]
+    Forbidden { needs: &'static [Role] },
+    #[error("task not found")]
+    TaskNotFound,
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error(transparent)]
+    Title(#[from] TitleError),
+    #[error(transparent)]
+    Json(#[from] JsonRejection),
+    #[error("body is not a JSON object")]
+    NotAnObject,
+    #[error(transparent)]
+    Path(#[from] PathRejection),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// RFC 6750 §3: a bare challenge when no token was sent, `invalid_token` when one was refused.
+/// The reason stays in the debug log: telling which rule failed helps forgers, not users.
+const CHALLENGE_MISSING: &str = r#"Bearer realm="tasks-api""#;
+const CHALLENGE_INVALID: &str = r#"Bearer realm="tasks-api", error="invalid_token", error_description="the access token is missing, malformed, expired or not issued for this API""#;
+
+fn body(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let error = ApiError {
+        code: code.to_owned(),
+        message: message.into(),
+    };
+    (status, Json(error)).into_response()
+}
+
+fn unauthorized(challenge: &'static str, message: &str) -> Response {
+    let mut response = body(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    response
+}
+
+/// The message of a JSON rejection without axum's generic prefix: serde's own words, which name
+/// the field ("title: invalid type: integer `42`, expected a string at line 1 column 11").
+fn json_detail(rejection: &JsonRejection) -> String {
+    std::error::Error::source(rejection).map_or_else(|| rejection.body_text(), ToString::to_string)
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::Auth(AuthError::Missing) => unauthorized(
+                CHALLENGE_MISSING,
+                "sign in: this API needs a bearer access token",
+            ),
+            AppError::Auth(AuthError::Invalid(_)) => unauthorized(
+                CHALLENGE_INVALID,
+                "the access token is invalid or expired: sign in again",
+            ),
+            AppError::Auth(AuthError::Unavailable) => {
+                tracing::warn!("request refused: signing keys not loaded");
+                let mut response = body(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "keys_unavailable",
+                    "the API cannot check access tokens yet; retry shortly",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                response
+            }
+            AppError::Forbidden { needs } => {
+                let roles: Vec<&str> = needs.iter().map(|role| role.as_str()).collect();
+                body(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!(
+                        "this action requires one of the roles: {}",
+                        roles.join(", ")
+                    ),
+                )
+            }
+            AppError::TaskNotFound => body(StatusCode::NOT_FOUND, "task_not_found", "no such task"),
+            AppError::RouteNotFound => body(StatusCode::NOT_FOUND, "not_found", "no such route"),
+            AppError::MethodNotAllowed => body(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method",
+            ),
+            AppError::Title(err) => body(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_title",
+                err.to_string(),
+            ),
+            AppError::Json(rejection) => {
+                let (status, code, message) = match &rejection {
+                    JsonRejection::JsonDataError(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_field",
+                        json_detail(&rejection),
+                    ),
+                    JsonRejection::JsonSyntaxError(_) => (
+                        StatusCode::BAD_REQUEST,
+                        "invalid_json",
+                        json_detail(&rejection),
+                    ),
+                    JsonRejection::MissingJsonContentType(_) => (
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_media_type",
+                        "send the body as Content-Type: application/json".into(),
+                    ),
+                    _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("the body must be at most {} bytes", crate::BODY_LIMIT_BYTES),
+                    ),
+                    _ => (rejection.status(), "invalid_body", rejection.body_text()),
+                };
+                body(status, code, message)
+            }
+            AppError::NotAnObject => body(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "the body must be a JSON object, like {\"title\": \"...\"}",
+            ),
+            AppError::Path(rejection) => body(
+                StatusCode::BAD_REQUEST,
+                "invalid_id",
+                format!(
+                    "the task id must be a positive integer ({})",
+                    rejection.body_text()
+                ),
+            ),
+            AppError::Store(StoreError::Full { limit }) => body(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "store_full",
+                format!("the task store holds at most {limit} tasks; delete some first"),
+            ),
+            AppError::Store(err) => {
+                tracing::error!(error = %err, "task store failed");
+                body(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "tasks cannot be reached right now; retry shortly",
+                )
+            }
+        }
+    }
+}
+
+/// `Json<T>` whose rejections come back as [`ApiError`] bodies like every other error.
+#[derive(Debug)]
+pub struct AppJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        // Json's own checks first (content type, size limit, syntax); then the body must be an
+        // object: serde would otherwise accept `["a title"]` as a NewTask.
+        let Json(raw) = Json::<Box<RawValue>>::from_request(req, state).await?;
+        if !raw.get().starts_with('{') {
+            return Err(AppError::NotAnObject);
+        }
+        let Json(value) = Json::<T>::from_bytes(raw.get().as_bytes())?;
+        Ok(Self(value))
+    }
+}
+
+/// Path parameters whose rejections are [`ApiError`] bodies.
+#[derive(Debug)]
+pub struct AppPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S> for AppPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, AppError> {
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(value))
+    }
+}

@@ -1,0 +1,47 @@
+//! Probes for the platform: liveness (`/health`) and readiness (`/ready`).
+
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use serde::Serialize;
+use shared::ApiError;
+use utoipa::ToSchema;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    /// `healthy` or `ready`.
+    status: &'static str,
+}
+
+/// Liveness: the process serves requests.
+#[utoipa::path(get, path = "/health", tag = "probes",
+    responses((status = 200, description = "The process serves", body = Status)))]
+pub async fn health() -> Json<Status> {
+    Json(Status { status: "healthy" })
+}
+
+/// Readiness: configuration and the tenant's signing keys are loaded, so tokens can be checked.
+#[utoipa::path(get, path = "/ready", tag = "probes",
+    responses(
+        (status = 200, description = "Ready to serve", body = Status),
+        (status = 503, description = "Configuration or signing keys not loaded yet", body = ApiError),
+    ))]
+pub async fn ready(
+    State(state): State<AppState>,
+) -> Result<Json<Status>, (StatusCode, Json<ApiError>)> {
+    if state.auth.is_ready() {
+        Ok(Json(Status { status: "ready" }))
+    } else {
+        let error = ApiError {
+            code: "not_ready".into(),
+            message: "signing keys are not loaded yet".into(),
+        };
+        Err((StatusCode::SERVICE_UNAVAILABLE, Json(error)))
+    }
+}

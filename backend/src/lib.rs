@@ -1,0 +1,151 @@
+//! The tasks API: Entra ID access tokens in, role-checked task operations out.
+//!
+//! [`app`] builds the whole HTTP application from an [`AppState`], so `main` and the integration
+//! tests run exactly the same stack; [`AppState::from_config`] wires the production parts and
+//! [`serve`] runs it with a bounded graceful shutdown.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+mod health;
+mod me;
+mod openapi;
+pub mod store;
+mod tasks;
+pub mod telemetry;
+
+use std::{any::Any, future::Future, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, Method, StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
+};
+use tokio::net::TcpListener;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+};
+
+use crate::{
+    auth::{Authenticator, TokenVerifier},
+    config::Config,
+    error::AppError,
+    store::{MemoryStore, TaskStore},
+    telemetry::REQUEST_ID,
+};
+
+pub use openapi::ApiDoc;
+
+/// Largest request body accepted (a task is a title of at most 200 characters).
+pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub auth: Arc<Authenticator>,
+    pub store: Arc<dyn TaskStore>,
+    pub web: Arc<WebSettings>,
+}
+
+/// HTTP behaviour that is configuration, not code.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    pub allowed_origins: Vec<HeaderValue>,
+    pub request_timeout: Duration,
+}
+
+impl AppState {
+    /// The production wiring: a verifier for the configured tenant (keys loading in the
+    /// background) and the in-memory task store. Needs a Tokio runtime.
+    pub fn from_config(config: &Config) -> Result<Self, reqwest::Error> {
+        let verifier = TokenVerifier::start(config.auth.clone())?;
+        Ok(Self {
+            auth: Arc::new(Authenticator::new(Some(verifier))),
+            store: Arc::new(MemoryStore::default()),
+            web: Arc::new(WebSettings {
+                allowed_origins: config.allowed_origins.clone(),
+                request_timeout: config.request_timeout,
+            }),
+        })
+    }
+}
+
+/// The whole application: routes, then the layers every request passes through (request id,
+/// tracing, panic guard, timeout, compression, CORS, body limit).
+pub fn app(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(state.web.allowed_origins.clone()))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(600));
+    let timeout = state.web.request_timeout;
+
+    Router::new()
+        .merge(health::routes())
+        .merge(me::routes())
+        .merge(tasks::routes())
+        .merge(openapi::routes())
+        .fallback(|| async { AppError::RouteNotFound })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .with_state(state)
+        // Layers listed innermost first: the last one added sees the request first.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(cors)
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(telemetry::http_trace())
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_request(telemetry::sanitize_request_id))
+}
+
+/// A handler panicked: log it, answer 500 without details.
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("request handler panicked");
+    let error = shared::ApiError {
+        code: "internal".into(),
+        message: "internal error".into(),
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(error)).into_response()
+}
+
+/// Serves `router` until `shutdown` completes, then lets requests in flight finish for at most
+/// `grace` before returning.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stopping_tx.send(());
+    };
+    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+    let deadline = async move {
+        if stopping_rx.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server.into_future() => result,
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight at the shutdown deadline were dropped");
+            Ok(())
+        }
+    }
+}

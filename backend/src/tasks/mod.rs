@@ -1,0 +1,120 @@
+//! `/api/tasks`: the task routes, their role rules and their OpenAPI descriptions.
+//!
+//! Role rules (from the original app, status codes corrected): Admin sees, edits and deletes every
+//! task; Editor creates and edits their own; Reader lists their own. Another user's task is
+//! answered 404 to non-admins, so its existence is not revealed.
+
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use shared::{NewTask, Permission, Task, TaskPatch, normalize_title};
+
+use crate::{
+    AppState,
+    auth::{Authorized, CreateTasks, DeleteTasks, EditTasks, ListTasks, Principal},
+    error::{AppError, AppJson, AppPath},
+    openapi::{BodyRefusals, TokenRefusals},
+    store::{Scope, TaskChanges, TaskDraft},
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/tasks", get(list).post(create))
+        .route(
+            "/api/tasks/{id}",
+            axum::routing::patch(update).delete(remove),
+        )
+}
+
+/// Admin: every task; anyone else: their own.
+fn scope(principal: &Principal) -> Scope<'_> {
+    if principal.may(Permission::ViewAll) {
+        Scope::All
+    } else {
+        Scope::OwnedBy(&principal.object_id)
+    }
+}
+
+/// List tasks: Admin all (with their owners), Editor and Reader their own.
+#[utoipa::path(
+    get, path = "/api/tasks", tag = "tasks",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Tasks, oldest first", body = [Task]), TokenRefusals)
+)]
+pub async fn list(
+    caller: Authorized<ListTasks>,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Task>>, AppError> {
+    Ok(Json(state.store.list(scope(&caller)).await?))
+}
+
+/// Create a task owned by the caller: Admin or Editor.
+#[utoipa::path(
+    post, path = "/api/tasks", tag = "tasks",
+    security(("bearer" = [])),
+    request_body = NewTask,
+    responses((status = 201, description = "The new task", body = Task), TokenRefusals, BodyRefusals)
+)]
+pub async fn create(
+    caller: Authorized<CreateTasks>,
+    State(state): State<AppState>,
+    AppJson(new): AppJson<NewTask>,
+) -> Result<(StatusCode, Json<Task>), AppError> {
+    let draft = TaskDraft {
+        title: normalize_title(&new.title)?,
+        owner_id: caller.object_id.clone(),
+        owner_name: caller.name.clone(),
+    };
+    let task = state.store.create(draft).await?;
+    tracing::info!(task_id = task.id, "task created");
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+/// Change a task's title or completion: Admin any task, Editor their own.
+#[utoipa::path(
+    patch, path = "/api/tasks/{id}", tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "Task id")),
+    request_body = TaskPatch,
+    responses(
+        (status = 200, description = "The updated task", body = Task),
+        (status = 404, description = "No such task (or another user's, for an Editor)", body = shared::ApiError),
+        TokenRefusals, BodyRefusals,
+    )
+)]
+pub async fn update(
+    caller: Authorized<EditTasks>,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<u64>,
+    AppJson(patch): AppJson<TaskPatch>,
+) -> Result<Json<Task>, AppError> {
+    let changes = TaskChanges {
+        title: patch.title.as_deref().map(normalize_title).transpose()?,
+        completed: patch.completed,
+    };
+    let task = state.store.update(id, scope(&caller), changes).await?;
+    Ok(Json(task.ok_or(AppError::TaskNotFound)?))
+}
+
+/// Delete a task: Admin.
+#[utoipa::path(
+    delete, path = "/api/tasks/{id}", tag = "tasks",
+    security(("bearer" = [])),
+    params(("id" = u64, Path, description = "Task id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "The task id is not an unsigned integer", body = shared::ApiError),
+        (status = 404, description = "No such task", body = shared::ApiError),
+        TokenRefusals,
+    )
+)]
+pub async fn remove(
+    _caller: Authorized<DeleteTasks>,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<u64>,
+) -> Result<StatusCode, AppError> {
+    if state.store.delete(id).await? {
+        tracing::info!(task_id = id, "task deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::TaskNotFound)
+    }
+}

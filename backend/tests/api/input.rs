@@ -1,0 +1,208 @@
+//! Bad input: a specific `ApiError` naming what to fix, and nothing created or changed.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error};
+
+/// (case, raw body, content type, expected status, expected code, word the message must contain)
+type BadBody = (
+    &'static str,
+    Vec<u8>,
+    &'static str,
+    u16,
+    &'static str,
+    &'static str,
+);
+
+fn bad_bodies() -> Vec<BadBody> {
+    let json = "application/json";
+    vec![
+        (
+            "malformed JSON",
+            b"{\"title\": ".to_vec(),
+            json,
+            400,
+            "invalid_json",
+            "EOF",
+        ),
+        (
+            "not an object",
+            b"[\"title\"]".to_vec(),
+            json,
+            422,
+            "invalid_field",
+            "object",
+        ),
+        (
+            "title is a number",
+            br#"{"title": 42}"#.to_vec(),
+            json,
+            422,
+            "invalid_field",
+            "title",
+        ),
+        (
+            "title is null",
+            br#"{"title": null}"#.to_vec(),
+            json,
+            422,
+            "invalid_field",
+            "title",
+        ),
+        (
+            "missing title",
+            b"{}".to_vec(),
+            json,
+            422,
+            "invalid_field",
+            "title",
+        ),
+        (
+            "unknown field",
+            br#"{"title": "a", "owner_id": "x"}"#.to_vec(),
+            json,
+            422,
+            "invalid_field",
+            "owner_id",
+        ),
+        (
+            "blank title",
+            br#"{"title": "   "}"#.to_vec(),
+            json,
+            422,
+            "invalid_title",
+            "empty",
+        ),
+        (
+            "title too long",
+            format!(r#"{{"title": "{}"}}"#, "é".repeat(201)).into_bytes(),
+            json,
+            422,
+            "invalid_title",
+            "200",
+        ),
+        (
+            "control character",
+            br#"{"title": "a\u0007b"}"#.to_vec(),
+            json,
+            422,
+            "invalid_title",
+            "control",
+        ),
+        (
+            "not JSON",
+            b"title=a".to_vec(),
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported_media_type",
+            "application/json",
+        ),
+        (
+            "over 16 KiB",
+            format!(r#"{{"title": "{}"}}"#, "a".repeat(17 * 1024)).into_bytes(),
+            json,
+            413,
+            "body_too_large",
+            "16384",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn bad_task_bodies_are_refused_and_create_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.token("editor", &["Editor"]);
+    for (case, body, content_type, status, code, word) in bad_bodies() {
+        let request = app
+            .request(Method::POST, "/api/tasks")
+            .bearer_auth(&token)
+            .header("content-type", content_type)
+            .body(body);
+        assert_error(&app.read(request).await, status, code, word, case);
+    }
+    assert!(
+        app.all_tasks().await.is_empty(),
+        "a refused request created a task"
+    );
+}
+
+#[tokio::test]
+async fn bad_patches_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.token("editor", &["Editor"]);
+    let task = app.seed("editor", "keep me").await;
+    let path = format!("/api/tasks/{}", task.id);
+    let patches: [(&str, Value, u16, &str, &str); 5] = [
+        (
+            "completed is a string",
+            json!({"completed": "yes"}),
+            422,
+            "invalid_field",
+            "completed",
+        ),
+        (
+            "title is a list",
+            json!({"title": ["a"]}),
+            422,
+            "invalid_field",
+            "title",
+        ),
+        (
+            "blank title",
+            json!({"title": ""}),
+            422,
+            "invalid_title",
+            "empty",
+        ),
+        (
+            "unknown field",
+            json!({"owner_id": "me", "completed": true}),
+            422,
+            "invalid_field",
+            "owner_id",
+        ),
+        (
+            "valid title with a bad field",
+            json!({"title": "new", "done": true}),
+            422,
+            "invalid_field",
+            "done",
+        ),
+    ];
+    for (case, body, status, code, word) in patches {
+        let reply = app
+            .send(Method::PATCH, &path, Some(&token), Some(&body))
+            .await;
+        assert_error(&reply, status, code, word, case);
+    }
+    for bad_id in ["abc", "-1", "1.5", "99999999999999999999999"] {
+        let reply = app
+            .send(
+                Method::PATCH,
+                &format!("/api/tasks/{bad_id}"),
+                Some(&token),
+                Some(&json!({"completed": true})),
+            )
+            .await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "invalid_id"),
+            "{bad_id}: {reply:?}"
+        );
+    }
+    assert_eq!(
+        app.all_tasks().await,
+        [task],
+        "a refused request changed the task"
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_api_shape() {
+    let app = TestApp::spawn().await;
+    let reply = app.get("/api/nothing-here", None).await;
+    assert_eq!((reply.status, reply.code()), (404, "not_found"));
+    let reply = app.send(Method::PUT, "/api/tasks", None, None).await;
+    assert_eq!((reply.status, reply.code()), (405, "method_not_allowed"));
+}

@@ -1,0 +1,312 @@
+//! Operations: probes, the OpenAPI document, request ids, compression, and the binary's start-up
+//! and shutdown behaviour.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn health_answers_healthy() {
+    let app = TestApp::spawn().await;
+    let reply = app.get("/health", None).await;
+    assert_eq!(
+        (reply.status, reply.body),
+        (200, serde_json::json!({"status": "healthy"}))
+    );
+}
+
+#[tokio::test]
+async fn openapi_lists_every_route_and_schema() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let routes = [
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/api/me", "get"),
+        ("/api/tasks", "get"),
+        ("/api/tasks", "post"),
+        ("/api/tasks/{id}", "patch"),
+        ("/api/tasks/{id}", "delete"),
+        ("/api/openapi.json", "get"),
+    ];
+    let paths = doc["paths"].as_object().expect("paths");
+    let listed: usize = paths
+        .values()
+        .map(|ops| ops.as_object().map_or(0, |o| o.len()))
+        .sum();
+    assert_eq!(
+        listed,
+        routes.len(),
+        "unexpected operations: {:?}",
+        paths.keys()
+    );
+    for (path, method) in routes {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+    for schema in ["Me", "Task", "NewTask", "TaskPatch", "ApiError", "Role"] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "schema {schema}"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let protected = routes
+        .iter()
+        .filter(|(path, _)| path.starts_with("/api/t") || *path == "/api/me");
+    for (path, method) in protected {
+        let responses = &doc["paths"][path][method]["responses"];
+        assert!(
+            responses["401"].is_object(),
+            "{method} {path} documents 401"
+        );
+    }
+    let create = &doc["paths"]["/api/tasks"]["post"]["responses"];
+    for status in ["201", "400", "403", "413", "415", "422"] {
+        assert!(
+            create[status].is_object(),
+            "POST /api/tasks documents {status}"
+        );
+    }
+    // Every route the document lists is served (none is documented but missing).
+    for (path, method) in routes {
+        let status = app
+            .send(
+                method.to_uppercase().parse().expect("method"),
+                &path.replace("{id}", "1"),
+                None,
+                None,
+            )
+            .await
+            .status;
+        assert_ne!(status, 404, "{method} {path}");
+        assert_ne!(status, 405, "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_when_sane_and_made_otherwise() {
+    let app = TestApp::spawn().await;
+    let with_id = |id: &str| {
+        app.request(Method::GET, "/health")
+            .header("x-request-id", id)
+    };
+    assert_eq!(
+        app.read(with_id("abc-123.x_y"))
+            .await
+            .header("x-request-id"),
+        Some("abc-123.x_y")
+    );
+    for bad in ["has space", "a\"b", &"x".repeat(65)] {
+        let reply = app.read(with_id(bad)).await;
+        let id = reply.header("x-request-id").expect("an id");
+        assert!(id != bad && id.len() == 36, "{bad:?} replaced by {id:?}");
+    }
+    let fresh = app.get("/health", None).await;
+    assert_eq!(
+        fresh.header("x-request-id").map(str::len),
+        Some(36),
+        "UUID when absent"
+    );
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_asked() {
+    let app = TestApp::spawn().await;
+    let request = app
+        .request(Method::GET, "/api/openapi.json")
+        .header("accept-encoding", "gzip");
+    let response = request.send().await.expect("request");
+    assert_eq!(
+        response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+}
+
+fn backend() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
+    // No backend/.env from the developer's tree, no inherited configuration.
+    command.env_clear().current_dir(std::env::temp_dir());
+    command
+}
+
+#[test]
+fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
+    let cases = [
+        (vec![], "AZURE_TENANT_ID is not set"),
+        (
+            vec![("AZURE_TENANT_ID", testkit::TENANT_ID)],
+            "AZURE_API_CLIENT_ID is not set",
+        ),
+        (
+            vec![
+                ("AZURE_TENANT_ID", "contoso"),
+                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
+            ],
+            "AZURE_TENANT_ID=\"contoso\" is invalid",
+        ),
+        (
+            vec![
+                ("AZURE_TENANT_ID", testkit::TENANT_ID),
+                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
+                ("AZURE_AUTHORITY_HOST", "http://login.example"),
+            ],
+            "AZURE_AUTHORITY_HOST",
+        ),
+    ];
+    for (vars, expected) in cases {
+        let output = backend().envs(vars).output().expect("run backend");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{expected}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
+
+/// Kills the API if the test fails before it stopped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The real binary: starts, serves, logs requests by id without ever logging a token, and on
+/// SIGTERM finishes and exits 0 within the grace time.
+#[test]
+fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let primary = testkit::TestKey::primary();
+    let keys = runtime.block_on(testkit::KeyServer::start(&[&primary]));
+    let mut child = Running(
+        backend()
+            .envs([
+                ("AZURE_TENANT_ID", testkit::TENANT_ID),
+                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
+                ("AZURE_AUTHORITY_HOST", keys.authority_host()),
+                ("BIND_ADDRESS", "127.0.0.1"),
+                ("PORT", "0"),
+                ("LOG_FORMAT", "json"),
+                ("RUST_LOG", "debug"),
+                ("SHUTDOWN_TIMEOUT_SECS", "5"),
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start backend"),
+    );
+    let stdout = BufReader::new(child.0.stdout.take().expect("stdout"));
+    let (sender, log) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        stdout
+            .lines()
+            .map_while(Result::ok)
+            .try_for_each(|line| sender.send(line))
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |wanted: &dyn Fn(&Value) -> bool| -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = log
+                .recv_timeout(left)
+                .expect("an expected log line within 15 s");
+            seen.push(line.clone());
+            if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                && wanted(&entry)
+            {
+                return entry;
+            }
+        }
+    };
+    let listening = wait_for(&|entry| entry["fields"]["message"] == "listening");
+    let address = listening["fields"]["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    wait_for(&|entry| entry["fields"]["message"] == "signing keys loaded");
+
+    let valid = testkit::sign(&primary, &keys.claims("alice", &["Reader"]));
+    let forged = testkit::sign(
+        &testkit::TestKey::foreign().with_kid("primary"),
+        &keys.claims("eve", &["Admin"]),
+    );
+    let statuses = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for (token, id) in [(&valid, "log-check-valid"), (&forged, "log-check-forged")] {
+            let response = client
+                .get(format!("http://{address}/api/tasks"))
+                .bearer_auth(token)
+                .header("x-request-id", id)
+                .send()
+                .await
+                .expect("request");
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    });
+    assert_eq!(statuses, [200, 401]);
+    let refused = wait_for(&|entry| entry["fields"]["message"] == "token refused");
+    assert_eq!(
+        refused["span"]["request_id"], "log-check-forged",
+        "{refused}"
+    );
+    assert!(
+        refused["fields"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("signature"),
+        "{refused}"
+    );
+
+    let started = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    seen.extend(log.try_iter());
+    let signatures =
+        [&valid, &forged].map(|token| token.rsplit('.').next().unwrap_or_default().to_owned());
+    for line in &seen {
+        assert!(
+            !signatures
+                .iter()
+                .any(|signature| line.contains(signature.as_str())),
+            "a token was logged: {line}"
+        );
+    }
+    assert!(
+        seen.iter().any(|line| line.contains("log-check-valid")),
+        "request id logged"
+    );
+    drop(keys);
+}
