@@ -219,14 +219,26 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
             .map_while(Result::ok)
             .try_for_each(|line| sender.send(line))
     });
-    let mut seen = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    // Start-up lines come in either order (the keys may load before the listener logs), so a line
+    // already received counts too.
     let mut wait_for = |wanted: &dyn Fn(&Value) -> bool| -> Value {
+        if let Some(entry) = seen
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|entry| wanted(entry))
+        {
+            return entry;
+        }
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = log
-                .recv_timeout(left)
-                .expect("an expected log line within 15 s");
+            let Ok(line) = log.recv_timeout(left) else {
+                panic!(
+                    "no expected log line within 15 s; the API logged:\n{}",
+                    seen.join("\n")
+                );
+            };
             seen.push(line.clone());
             if let Ok(entry) = serde_json::from_str::<Value>(&line)
                 && wanted(&entry)
