@@ -1,6 +1,7 @@
 //! Project tasks in Rust, run as `cargo xtask <task>` (alias in `.cargo/config.toml`).
 
 mod bench;
+mod ci;
 
 use std::process::ExitCode;
 
@@ -17,11 +18,14 @@ struct Cli {
 enum Task {
     /// Load-test `GET /api/tasks` of the release API with wrk and report req/s, p99 and peak RSS.
     Bench(bench::Args),
+    /// Every check CI runs: formatting, lints, the SPA build, browser and workspace tests.
+    Ci(ci::Args),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
         Task::Bench(args) => bench::run(&args),
+        Task::Ci(args) => ci::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
