@@ -5,6 +5,7 @@
 //! [`serve`] runs it with a bounded graceful shutdown.
 
 pub mod auth;
+mod backoff;
 pub mod config;
 pub mod error;
 mod health;

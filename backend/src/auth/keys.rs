@@ -9,7 +9,6 @@ use std::{
     collections::HashMap,
     fmt,
     future::Future,
-    hash::{BuildHasher, Hasher},
     pin::Pin,
     sync::{
         Arc, Weak,
@@ -25,6 +24,7 @@ use reqwest::Url;
 use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{cache::TokenCache, jwt::ALGORITHM};
+use crate::backoff::spread as jittered;
 
 /// Discovery documents are ~2 KiB and Entra's JWKS ~10 KiB; anything much larger is not one.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
@@ -377,19 +377,6 @@ pub async fn refresh_periodically(store: Weak<KeyStore>, interval: Duration) {
         drop(owner);
         tokio::time::sleep(wait).await;
     }
-}
-
-/// `interval` scaled by a random factor in [0.9, 1.1).
-fn jittered(interval: Duration) -> Duration {
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "a jitter factor needs no more precision"
-    )]
-    let factor = 0.9 + 0.2 * (random as f64 / u64::MAX as f64);
-    interval.mul_f64(factor)
 }
 
 #[cfg(test)]
