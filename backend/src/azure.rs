@@ -4,11 +4,11 @@
 //! - [`credential`] picks the credential explicitly from [`AzureSettings`]: the Rust SDK has no
 //!   `DefaultAzureCredential`, and guessing would hide a misconfigured identity behind a
 //!   developer's `az login` (or the reverse).
-//! - [`client_options`] carries the transport: the API's own reqwest client (rustls with
-//!   aws-lc-rs, the platform's trust store, `SSL_CERT_FILE`, `HTTPS_PROXY`), so the SDK brings no
-//!   second HTTP or TLS stack. Every SDK client and credential must be built with these options:
-//!   the SDK is compiled without its default HTTP client and panics when a client has no
-//!   transport.
+//! - [`client_options`] carries the transport: the API's own reqwest client setup (rustls with
+//!   aws-lc-rs, the platform's trust store, `SSL_CERT_FILE`, `HTTPS_PROXY`, bounded waits and
+//!   bodies) rather than the SDK's default client. Every SDK client and credential must be built
+//!   with these options: the SDK is compiled without its default HTTP client and panics when a
+//!   client has no transport.
 
 use std::{fmt, sync::Arc, time::Duration};
 
@@ -25,7 +25,7 @@ use azure_identity::{
     UserAssignedId,
 };
 
-use crate::auth::keys::EntraDiscovery;
+use crate::outbound::{http_client, read_limited};
 
 /// Largest response body accepted from an Azure service; a secret or a token is a few KiB.
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -66,7 +66,7 @@ pub struct AzureSettings {
 /// SDK client options with the API's transport and without the SDK's own retries: callers retry
 /// with their own deadline and log each attempt's cause (a retrying pipeline would hide them).
 pub fn client_options(settings: &AzureSettings) -> Result<ClientOptions, reqwest::Error> {
-    let client = EntraDiscovery::http_client(settings.http_timeout)?;
+    let client = http_client(settings.http_timeout)?;
     Ok(ClientOptions {
         transport: Some(Transport::new(Arc::new(ReqwestTransport(client)))),
         retry: RetryOptions::none(),
@@ -122,22 +122,15 @@ impl HttpClient for ReqwestTransport {
                 headers.insert(name.as_str().to_owned(), value.to_owned());
             }
         }
-        let too_large = || {
-            azure_core::Error::with_message(
-                ErrorKind::Io,
-                format!("response larger than {MAX_RESPONSE_BYTES} bytes"),
-            )
-        };
-        if response.content_length().unwrap_or(0) > MAX_RESPONSE_BYTES as u64 {
-            return Err(too_large());
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(send_error)? {
-            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let bytes = read_limited(&mut response, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(send_error)?
+            .ok_or_else(|| {
+                azure_core::Error::with_message(
+                    ErrorKind::Io,
+                    format!("response larger than {MAX_RESPONSE_BYTES} bytes"),
+                )
+            })?;
         Ok(AsyncRawResponse::from_bytes(status, headers, bytes))
     }
 }

@@ -13,6 +13,7 @@ mod health;
 pub mod key_vault;
 mod me;
 mod openapi;
+mod outbound;
 pub mod store;
 mod tasks;
 pub mod telemetry;

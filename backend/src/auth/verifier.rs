@@ -156,7 +156,7 @@ impl TokenVerifier {
     /// background and refreshed periodically for as long as the verifier lives. Needs a Tokio
     /// runtime.
     pub fn start(ids: ApiIds, settings: AuthSettings) -> Result<Arc<Self>, reqwest::Error> {
-        let client = EntraDiscovery::http_client(settings.http_timeout)?;
+        let client = crate::outbound::http_client(settings.http_timeout)?;
         let source = EntraDiscovery::new(client, &settings.authority_host, &ids.tenant_id);
         let verifier = Arc::new(Self::new(ids, settings, Box::new(source)));
         verifier.spawn_refresh();
