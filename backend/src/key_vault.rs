@@ -185,16 +185,25 @@ fn detail(err: &azure_core::Error) -> String {
     }
 }
 
-/// The start-up load gave up.
+/// The start-up load gave up (`attempts` 0: the client could not even be set up).
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "configuration not loaded from Key Vault {vault} within {timeout_secs} s ({attempts} attempts): {cause}"
+    "configuration not loaded from Key Vault {vault}{}: {cause}",
+    tried(*timeout_secs, *attempts)
 )]
 pub struct LoadError {
     pub vault: Url,
     pub timeout_secs: u64,
     pub attempts: u32,
     pub cause: Cause,
+}
+
+fn tried(timeout_secs: u64, attempts: u32) -> String {
+    match attempts {
+        0 => String::new(),
+        1 => format!(" within {timeout_secs} s (1 attempt)"),
+        n => format!(" within {timeout_secs} s ({n} attempts)"),
+    }
 }
 
 /// The vault holding the configuration, with the client that reads it.
@@ -505,6 +514,26 @@ mod tests {
             panic!("expected unexpected");
         };
         assert!(detail.chars().count() <= MAX_DETAIL + 1, "{}", detail.len());
+    }
+
+    #[test]
+    fn the_final_message_says_how_long_it_tried() {
+        let error = |attempts| LoadError {
+            vault: Url::parse("https://kv-tasks.vault.azure.net/").expect("url"),
+            timeout_secs: 60,
+            attempts,
+            cause: Cause::Forbidden,
+        };
+        let tried = error(7).to_string();
+        assert!(
+            tried.starts_with("configuration not loaded from Key Vault https://kv-tasks.vault.azure.net/ within 60 s (7 attempts): Key Vault answered 403"),
+            "{tried}"
+        );
+        let setup = error(0).to_string();
+        assert!(
+            setup.contains("vault.azure.net/: Key Vault answered 403"),
+            "{setup}"
+        );
     }
 
     #[test]
