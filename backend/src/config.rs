@@ -3,6 +3,10 @@
 //!
 //! Values come from the environment, then from `backend/.env` (or `.env` when started inside
 //! `backend/`) for variables the environment does not set.
+//!
+//! The tenant and API client ids come from the environment, or, when `AZURE_KEY_VAULT_URL` is
+//! set, from that vault ([`IdsSource`]); only the vault's settings are read here, the secrets
+//! themselves after start-up (`crate::key_vault`).
 
 use std::{
     collections::HashMap,
@@ -14,15 +18,34 @@ use std::{
 use axum::http::HeaderValue;
 use reqwest::Url;
 
-use crate::{auth::AuthSettings, telemetry::LogFormat};
+use crate::{
+    auth::{ApiIds, AuthSettings},
+    azure::{AzureSettings, CredentialKind},
+    key_vault::KeyVaultSettings,
+    telemetry::LogFormat,
+};
 
 /// Discovery and JWKS requests give up after this long (each).
 const DISCOVERY_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Each request to Azure (identity endpoint, Key Vault) gives up after this long.
+const AZURE_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Key Vault DNS suffixes: public cloud, Azure China, Azure US Government. The SDK's challenge
+/// check needs the vault's host under the audience Key Vault names, so other hosts would only
+/// fail later, with a vaguer error.
+const KEY_VAULT_DNS_SUFFIXES: [&str; 3] = [
+    ".vault.azure.net",
+    ".vault.azure.cn",
+    ".vault.usgovcloudapi.net",
+];
+/// Variables that name the ids in the environment: ignored (with a warning) in Key Vault mode.
+const ENV_ID_VARIABLES: [&str; 2] = ["AZURE_TENANT_ID", "AZURE_API_CLIENT_ID"];
 /// Longest value echoed back in an error message.
 const MAX_ECHO: usize = 80;
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Where the tenant and API client ids come from.
+    pub ids: IdsSource,
     pub auth: AuthSettings,
     /// `BIND_ADDRESS` (default `0.0.0.0`) and `PORT` (default 8000).
     pub listen: SocketAddr,
@@ -35,6 +58,17 @@ pub struct Config {
     /// `SHUTDOWN_TIMEOUT_SECS` (default 10): how long requests in flight may finish after
     /// SIGTERM/SIGINT before the process exits anyway.
     pub shutdown_timeout: Duration,
+}
+
+/// Where the API learns whose tokens to accept.
+#[derive(Debug, Clone)]
+pub enum IdsSource {
+    /// `AZURE_TENANT_ID` and `AZURE_API_CLIENT_ID`: local development, or any host without Key
+    /// Vault.
+    Environment(ApiIds),
+    /// `AZURE_KEY_VAULT_URL` is set: the vault's secrets, read with the app's Azure identity after
+    /// start-up and re-read periodically.
+    KeyVault(KeyVaultSettings),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,17 +120,20 @@ impl Config {
     /// From any source of variables (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(&get);
-        let tenant_id = vars.guid(
-            "AZURE_TENANT_ID",
-            "the Directory (tenant) ID of your Entra tenant",
-        )?;
-        let client_id = vars.guid(
-            "AZURE_API_CLIENT_ID",
-            "the Application (client) ID of the API's app registration",
-        )?;
+        let ids = match vars.get("AZURE_KEY_VAULT_URL") {
+            Some(url) => IdsSource::KeyVault(vars.key_vault(&url)?),
+            None => IdsSource::Environment(ApiIds {
+                tenant_id: vars.guid(
+                    "AZURE_TENANT_ID",
+                    "the Directory (tenant) ID of your Entra tenant",
+                )?,
+                client_id: vars.guid(
+                    "AZURE_API_CLIENT_ID",
+                    "the Application (client) ID of the API's app registration",
+                )?,
+            }),
+        };
         let auth = AuthSettings {
-            tenant_id,
-            client_id,
             authority_host: vars.authority_host()?,
             clock_skew: vars.seconds("TOKEN_CLOCK_SKEW_SECS", 60, 0..=300)?,
             key_refresh_interval: vars.seconds(
@@ -127,6 +164,7 @@ impl Config {
         let port =
             u16::try_from(port).map_err(|_| invalid("PORT", &port.to_string(), "too large"))?;
         Ok(Config {
+            ids,
             auth,
             listen: SocketAddr::new(ip, port),
             allowed_origins: vars.origins()?,
@@ -139,6 +177,48 @@ impl Config {
             shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
         })
     }
+}
+
+const GUID_EXPECTED: &str = "expected a GUID like 00000000-0000-0000-0000-000000000000";
+
+/// `value` as a lowercase GUID (Entra writes `tid` and `aud` in lowercase), if it is one.
+pub fn parse_guid(value: &str) -> Option<String> {
+    let groups: Vec<&str> = value.split('-').collect();
+    let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
+    let hex = groups
+        .iter()
+        .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+    (lengths_ok && hex).then(|| value.to_ascii_lowercase())
+}
+
+/// `AZURE_KEY_VAULT_URL`: `https://{vault}.vault.azure.net` (or a sovereign cloud's suffix), as
+/// Terraform's `vault_uri` writes it; normalised to end in `/`.
+fn key_vault_url(value: &str) -> Result<Url, ConfigError> {
+    const NAME: &str = "AZURE_KEY_VAULT_URL";
+    let url = Url::parse(value).map_err(|e| invalid(NAME, value, e.to_string()))?;
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let vault_name = KEY_VAULT_DNS_SUFFIXES
+        .iter()
+        .find_map(|suffix| host.strip_suffix(suffix));
+    let name_ok = vault_name.is_some_and(|name| {
+        (3..=24).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    let shape_ok = url.scheme() == "https"
+        && url.port().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !(name_ok && shape_ok) {
+        return Err(invalid(
+            NAME,
+            value,
+            "expected a vault URI like https://my-vault.vault.azure.net/ (terraform output key_vault_uri)",
+        ));
+    }
+    Ok(url)
 }
 
 fn read_env_file(candidates: &[&str]) -> Result<HashMap<String, String>, ConfigError> {
@@ -167,21 +247,68 @@ impl Vars<'_> {
 
     /// A GUID, lowercased (Entra writes `tid` and `aud` in lowercase).
     fn guid(&self, name: &'static str, hint: &'static str) -> Result<String, ConfigError> {
-        let value = self.get(name).ok_or(ConfigError::Missing { name, hint })?;
-        let groups: Vec<&str> = value.split('-').collect();
-        let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
-        if !lengths_ok
-            || !groups
-                .iter()
-                .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            return Err(invalid(
-                name,
-                &value,
-                "expected a GUID like 00000000-0000-0000-0000-000000000000",
-            ));
+        self.optional_guid(name)?
+            .ok_or(ConfigError::Missing { name, hint })
+    }
+
+    fn optional_guid(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        self.get(name)
+            .map(|value| parse_guid(&value).ok_or_else(|| invalid(name, &value, GUID_EXPECTED)))
+            .transpose()
+    }
+
+    /// `AZURE_KEY_VAULT_URL` (already known to be set) and the variables that only matter with it.
+    fn key_vault(&self, url: &str) -> Result<KeyVaultSettings, ConfigError> {
+        Ok(KeyVaultSettings {
+            url: key_vault_url(url)?,
+            azure: AzureSettings {
+                credential: self.credential()?,
+                http_timeout: AZURE_HTTP_TIMEOUT,
+            },
+            load_timeout: self.seconds("CONFIG_LOAD_TIMEOUT_SECS", 60, 1..=3600)?,
+            refresh_interval: Some(self.seconds("KEY_VAULT_REFRESH_SECS", 300, 0..=86_400)?)
+                .filter(|interval| !interval.is_zero()),
+            ignored_env: ENV_ID_VARIABLES
+                .into_iter()
+                .filter(|name| self.get(name).is_some())
+                .collect(),
+        })
+    }
+
+    /// `AZURE_CREDENTIAL`: `managed-identity`, `developer-tools`, or unset: the managed identity
+    /// where Azure announces one (`IDENTITY_ENDPOINT`, set by Container Apps and App Service),
+    /// else the developer's sign-in. `AZURE_MANAGED_IDENTITY_CLIENT_ID` picks a user-assigned
+    /// identity.
+    fn credential(&self) -> Result<CredentialKind, ConfigError> {
+        const NAME: &str = "AZURE_CREDENTIAL";
+        const CLIENT_ID: &str = "AZURE_MANAGED_IDENTITY_CLIENT_ID";
+        let client_id = self.optional_guid(CLIENT_ID)?;
+        let choice = self.get(NAME);
+        let managed = match choice.as_deref() {
+            Some("managed-identity") => true,
+            Some("developer-tools") => false,
+            None => self.get("IDENTITY_ENDPOINT").is_some(),
+            Some(other) => {
+                return Err(invalid(
+                    NAME,
+                    other,
+                    "expected managed-identity or developer-tools",
+                ));
+            }
+        };
+        match (managed, client_id) {
+            (true, client_id) => Ok(CredentialKind::ManagedIdentity { client_id }),
+            (false, None) => Ok(CredentialKind::DeveloperTools),
+            (false, Some(id)) => Err(invalid(
+                CLIENT_ID,
+                &id,
+                if choice.is_some() {
+                    "only used with AZURE_CREDENTIAL=managed-identity"
+                } else {
+                    "only used with a managed identity: no IDENTITY_ENDPOINT here, so set AZURE_CREDENTIAL=managed-identity (e.g. on a VM)"
+                },
+            )),
         }
-        Ok(value.to_ascii_lowercase())
     }
 
     fn number(
@@ -303,7 +430,10 @@ mod tests {
     #[test]
     fn defaults() {
         let config = parse(&[]).expect("valid");
-        assert_eq!(config.auth.tenant_id, TENANT.to_ascii_lowercase());
+        let IdsSource::Environment(ids) = &config.ids else {
+            panic!("ids from the environment");
+        };
+        assert_eq!(ids.tenant_id, TENANT.to_ascii_lowercase());
         assert_eq!(
             config.auth.authority_host.as_str(),
             "https://login.microsoftonline.com/"
@@ -415,6 +545,131 @@ mod tests {
                 "ALLOWED_ORIGINS",
                 "{bad}"
             );
+        }
+    }
+
+    const VAULT: &str = "https://kv-tasks-prod.vault.azure.net/";
+
+    fn vault(vars: &[(&str, &str)]) -> Result<KeyVaultSettings, ConfigError> {
+        let mut all = vec![("AZURE_KEY_VAULT_URL", VAULT)];
+        all.extend_from_slice(vars);
+        match parse(&all)?.ids {
+            IdsSource::KeyVault(settings) => Ok(settings),
+            IdsSource::Environment(_) => panic!("expected Key Vault mode"),
+        }
+    }
+
+    #[test]
+    fn key_vault_mode_defaults() {
+        let settings = vault(&[]).expect("valid");
+        assert_eq!(settings.url.as_str(), VAULT);
+        assert_eq!(settings.azure.credential, CredentialKind::DeveloperTools);
+        assert_eq!(settings.load_timeout, Duration::from_secs(60));
+        assert_eq!(settings.refresh_interval, Some(Duration::from_secs(300)));
+        // parse() sets both id variables: both are reported as ignored.
+        assert_eq!(settings.ignored_env, ENV_ID_VARIABLES);
+    }
+
+    #[test]
+    fn key_vault_mode_needs_no_ids_in_the_environment() {
+        let map: HashMap<&str, &str> = [("AZURE_KEY_VAULT_URL", VAULT)].into_iter().collect();
+        let config = Config::from_lookup(|name| map.get(name).map(|v| (*v).to_owned()))
+            .expect("no ids needed");
+        let IdsSource::KeyVault(settings) = config.ids else {
+            panic!("expected Key Vault mode");
+        };
+        assert!(settings.ignored_env.is_empty());
+        // Even unparsable ids are ignored, not validated.
+        assert!(vault(&[("AZURE_TENANT_ID", "contoso")]).is_ok());
+    }
+
+    #[test]
+    fn vault_urls_must_be_key_vault_uris() {
+        for good in [
+            "https://kv-tasks-prod.vault.azure.net",
+            "https://KV1.vault.azure.net/",
+            "https://kv-gov.vault.usgovcloudapi.net/",
+            "https://kv-cn.vault.azure.cn/",
+        ] {
+            let settings = vault(&[("AZURE_KEY_VAULT_URL", good)]).expect(good);
+            assert!(settings.url.as_str().ends_with('/'), "{good}");
+        }
+        for bad in [
+            "http://kv-tasks.vault.azure.net/",
+            "https://kv-tasks.vault.azure.net/secrets/x",
+            "https://kv-tasks.vault.azure.net:8443/",
+            "https://kv-tasks.vault.azure.net/?x=1",
+            "https://user@kv-tasks.vault.azure.net/",
+            "https://vault.azure.net/",
+            "https://a.b.vault.azure.net/",
+            "https://kv-tasks.vault.azure.net.evil.example/",
+            "https://evil.example/",
+            "kv-tasks",
+        ] {
+            assert_eq!(
+                invalid_name(parse(&[("AZURE_KEY_VAULT_URL", bad)])),
+                "AZURE_KEY_VAULT_URL",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn credential_is_explicit_or_follows_identity_endpoint() {
+        let kind = |vars: &[(&str, &str)]| vault(vars).map(|s| s.azure.credential);
+        let system = CredentialKind::ManagedIdentity { client_id: None };
+        let endpoint = ("IDENTITY_ENDPOINT", "http://localhost:42356/msi/token");
+        assert_eq!(kind(&[endpoint]), Ok(system.clone()));
+        assert_eq!(
+            kind(&[("AZURE_CREDENTIAL", "managed-identity")]),
+            Ok(system)
+        );
+        assert_eq!(
+            kind(&[endpoint, ("AZURE_CREDENTIAL", "developer-tools")]),
+            Ok(CredentialKind::DeveloperTools)
+        );
+        assert_eq!(
+            kind(&[endpoint, ("AZURE_MANAGED_IDENTITY_CLIENT_ID", CLIENT)]),
+            Ok(CredentialKind::ManagedIdentity {
+                client_id: Some(CLIENT.into())
+            })
+        );
+        for (vars, name) in [
+            (vec![("AZURE_CREDENTIAL", "default")], "AZURE_CREDENTIAL"),
+            (
+                vec![endpoint, ("AZURE_MANAGED_IDENTITY_CLIENT_ID", "mi-name")],
+                "AZURE_MANAGED_IDENTITY_CLIENT_ID",
+            ),
+            // A user-assigned identity without a managed identity credential is a mistake.
+            (
+                vec![("AZURE_MANAGED_IDENTITY_CLIENT_ID", CLIENT)],
+                "AZURE_MANAGED_IDENTITY_CLIENT_ID",
+            ),
+        ] {
+            let mut all = vec![("AZURE_KEY_VAULT_URL", VAULT)];
+            all.extend(vars);
+            assert_eq!(invalid_name(parse(&all)), name);
+        }
+    }
+
+    #[test]
+    fn key_vault_timings_are_bounded() {
+        let settings = vault(&[
+            ("CONFIG_LOAD_TIMEOUT_SECS", "5"),
+            ("KEY_VAULT_REFRESH_SECS", "0"),
+        ])
+        .expect("valid");
+        assert_eq!(settings.load_timeout, Duration::from_secs(5));
+        assert_eq!(settings.refresh_interval, None, "0 turns refresh off");
+        for (name, bad) in [
+            ("CONFIG_LOAD_TIMEOUT_SECS", "0"),
+            ("CONFIG_LOAD_TIMEOUT_SECS", "3601"),
+            ("KEY_VAULT_REFRESH_SECS", "-1"),
+            ("KEY_VAULT_REFRESH_SECS", "86401"),
+        ] {
+            let mut all = vec![("AZURE_KEY_VAULT_URL", VAULT)];
+            all.push((name, bad));
+            assert_eq!(invalid_name(parse(&all)), name, "{bad}");
         }
     }
 }

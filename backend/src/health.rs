@@ -38,9 +38,14 @@ pub async fn ready(
     if state.auth.is_ready() {
         Ok(Json(Status { status: "ready" }))
     } else {
+        let message = if state.auth.is_configured() {
+            "signing keys are not loaded yet"
+        } else {
+            "configuration is not loaded yet (Key Vault)"
+        };
         let error = ApiError {
             code: "not_ready".into(),
-            message: "signing keys are not loaded yet".into(),
+            message: message.into(),
         };
         Err((StatusCode::SERVICE_UNAVAILABLE, Json(error)))
     }

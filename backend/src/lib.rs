@@ -5,11 +5,15 @@
 //! [`serve`] runs it with a bounded graceful shutdown.
 
 pub mod auth;
+pub mod azure;
+mod backoff;
 pub mod config;
 pub mod error;
 mod health;
+pub mod key_vault;
 mod me;
 mod openapi;
+mod outbound;
 pub mod store;
 mod tasks;
 pub mod telemetry;
@@ -34,7 +38,7 @@ use tower_http::{
 
 use crate::{
     auth::{Authenticator, TokenVerifier},
-    config::Config,
+    config::{Config, IdsSource},
     error::AppError,
     store::{MemoryStore, TaskStore},
     telemetry::REQUEST_ID,
@@ -62,11 +66,18 @@ pub struct WebSettings {
 
 impl AppState {
     /// The production wiring: a verifier for the configured tenant (keys loading in the
-    /// background) and the in-memory task store. Needs a Tokio runtime.
+    /// background) and the in-memory task store. Needs a Tokio runtime. In Key Vault mode no
+    /// verifier yet: [`key_vault::run`] installs one once the ids are read (until then `/ready`
+    /// is 503 and tokens get 503).
     pub fn from_config(config: &Config) -> Result<Self, reqwest::Error> {
-        let verifier = TokenVerifier::start(config.auth.clone())?;
+        let verifier = match &config.ids {
+            IdsSource::Environment(ids) => {
+                Some(TokenVerifier::start(ids.clone(), config.auth.clone())?)
+            }
+            IdsSource::KeyVault(_) => None,
+        };
         Ok(Self {
-            auth: Arc::new(Authenticator::new(Some(verifier))),
+            auth: Arc::new(Authenticator::new(verifier)),
             store: Arc::new(MemoryStore::default()),
             web: Arc::new(WebSettings {
                 allowed_origins: config.allowed_origins.clone(),

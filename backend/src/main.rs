@@ -2,7 +2,11 @@
 
 use std::process::ExitCode;
 
-use backend::{AppState, app, config::Config, serve, telemetry};
+use backend::{
+    AppState, app,
+    config::{Config, IdsSource},
+    key_vault, serve, telemetry,
+};
 use tokio::net::TcpListener;
 
 fn main() -> ExitCode {
@@ -36,13 +40,21 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    serve(
+    let server = serve(
         listener,
-        app(state),
+        app(state.clone()),
         shutdown_signal(),
         config.shutdown_timeout,
-    )
-    .await?;
+    );
+    match &config.ids {
+        IdsSource::Environment(_) => server.await?,
+        // Serve (/health, and /ready = 503) while the configuration loads: the platform's probes
+        // must see a live process. A load that gives up ends the process.
+        IdsSource::KeyVault(vault) => tokio::select! {
+            result = server => result?,
+            Err(err) = key_vault::run(vault, &config.auth, &state.auth) => return Err(err.into()),
+        },
+    }
     Ok(())
 }
 

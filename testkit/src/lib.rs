@@ -4,6 +4,10 @@
 //! well-formed or deliberately broken.
 //!
 //! Nothing here is used by the API itself: it only ever trusts keys from the configured tenant.
+//!
+//! [`azure`] holds the stand-ins for Key Vault and the managed identity endpoint.
+
+pub mod azure;
 
 use std::{
     net::SocketAddr,
@@ -290,10 +294,15 @@ impl KeyServer {
     /// Claims of a valid v2 access token for [`CLIENT_ID`] from a user holding `roles`, with the
     /// delegated scope the SPA requests.
     pub fn claims(&self, oid: &str, roles: &[&str]) -> Value {
+        self.claims_for(TENANT_ID, CLIENT_ID, oid, roles)
+    }
+
+    /// [`Self::claims`] for another tenant and API (the keys are served for any tenant).
+    pub fn claims_for(&self, tenant: &str, client: &str, oid: &str, roles: &[&str]) -> Value {
         let now = now();
         json!({
-            "aud": CLIENT_ID,
-            "iss": self.v2_issuer(),
+            "aud": client,
+            "iss": v2_issuer(&self.base, tenant),
             "iat": now - 60,
             "nbf": now - 60,
             "exp": now + 3600,
@@ -303,7 +312,7 @@ impl KeyServer {
             "roles": roles,
             "scp": "access_as_user",
             "sub": format!("sub-{oid}"),
-            "tid": TENANT_ID,
+            "tid": tenant,
             "ver": "2.0",
         })
     }

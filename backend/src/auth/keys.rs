@@ -9,7 +9,6 @@ use std::{
     collections::HashMap,
     fmt,
     future::Future,
-    hash::{BuildHasher, Hasher},
     pin::Pin,
     sync::{
         Arc, Weak,
@@ -25,6 +24,7 @@ use reqwest::Url;
 use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{cache::TokenCache, jwt::ALGORITHM};
+use crate::{backoff::spread as jittered, outbound::read_limited};
 
 /// Discovery documents are ~2 KiB and Entra's JWKS ~10 KiB; anything much larger is not one.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
@@ -152,17 +152,6 @@ impl EntraDiscovery {
         }
     }
 
-    /// The HTTP client for discovery: bounded waits, no redirects (a redirect to another host
-    /// would let that host choose our keys).
-    pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tasks-api/", env!("CARGO_PKG_VERSION")))
-            .build()
-    }
-
     async fn get_json<T: DeserializeOwned>(&self, url: &Url) -> Result<T, FetchError> {
         let http = |source| FetchError::Http {
             url: url.to_string(),
@@ -175,20 +164,12 @@ impl EntraDiscovery {
                 status: response.status().as_u16(),
             });
         }
-        let too_large = || FetchError::TooLarge {
-            url: url.to_string(),
-        };
-        let declared = response.content_length().unwrap_or(0);
-        if declared > MAX_DOCUMENT_BYTES as u64 {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(http)? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_limited(&mut response, MAX_DOCUMENT_BYTES)
+            .await
+            .map_err(http)?
+            .ok_or_else(|| FetchError::TooLarge {
+                url: url.to_string(),
+            })?;
         serde_json::from_slice(&body).map_err(|source| FetchError::Json {
             url: url.to_string(),
             source,
@@ -377,19 +358,6 @@ pub async fn refresh_periodically(store: Weak<KeyStore>, interval: Duration) {
         drop(owner);
         tokio::time::sleep(wait).await;
     }
-}
-
-/// `interval` scaled by a random factor in [0.9, 1.1).
-fn jittered(interval: Duration) -> Duration {
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "a jitter factor needs no more precision"
-    )]
-    let factor = 0.9 + 0.2 * (random as f64 / u64::MAX as f64);
-    interval.mul_f64(factor)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ mod verifier;
 pub use extract::{
     Authenticated, Authorized, CreateTasks, DeleteTasks, EditTasks, ListTasks, Requirement,
 };
-pub use verifier::{AuthSettings, Authenticator, Principal, TokenVerifier};
+pub use verifier::{ApiIds, AuthSettings, Authenticator, Principal, TokenVerifier};
 
 /// Why a token was refused. Logged at debug level and never sent: the caller only learns that the
 /// token is invalid, so the API is no oracle for forging one.

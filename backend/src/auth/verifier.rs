@@ -2,6 +2,7 @@
 //! the verifier the app uses.
 
 use std::{
+    fmt,
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -16,13 +17,28 @@ use super::{
     keys::{EntraDiscovery, KeySource, KeyStore, TenantKeys, refresh_periodically},
 };
 
-/// Everything that decides which tokens are accepted, parsed from the configuration.
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
+/// Whose tokens the API accepts: from the environment, or from Key Vault (where they may change
+/// while the API runs). Debug output hides the values: in Key Vault they are stored as secrets.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiIds {
     /// Directory (tenant) id, lowercase GUID.
     pub tenant_id: String,
     /// The API's application (client) id, lowercase GUID.
     pub client_id: String,
+}
+
+impl fmt::Debug for ApiIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiIds")
+            .field("tenant_id", &"[redacted]")
+            .field("client_id", &"[redacted]")
+            .finish()
+    }
+}
+
+/// How tokens are checked and keys fetched, whatever the tenant: parsed from the configuration.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
     /// `https://login.microsoftonline.com`, a sovereign cloud's host, or a local stand-in.
     pub authority_host: Url,
     /// Tolerated clock difference for `exp` and `nbf`.
@@ -93,12 +109,23 @@ impl Principal {
 }
 
 /// Validates tokens for one tenant and API: the rules plus that tenant's keys.
-#[derive(Debug)]
 pub struct TokenVerifier {
+    ids: ApiIds,
     settings: AuthSettings,
     /// `api://{client}` (v1 tokens) and `{client}` (v2 tokens).
     audiences: [String; 2],
     keys: Arc<KeyStore>,
+}
+
+impl fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the audiences: they spell out the (redacted) client id.
+        f.debug_struct("TokenVerifier")
+            .field("ids", &self.ids)
+            .field("settings", &self.settings)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
 }
 
 fn now() -> i64 {
@@ -111,17 +138,15 @@ fn now() -> i64 {
 impl TokenVerifier {
     /// A verifier fetching keys from `source`; nothing is fetched until [`Self::spawn_refresh`]
     /// or a token arrives.
-    pub fn new(settings: AuthSettings, source: Box<dyn KeySource>) -> Self {
+    pub fn new(ids: ApiIds, settings: AuthSettings, source: Box<dyn KeySource>) -> Self {
         let keys = KeyStore::new(
             source,
             settings.unknown_kid_cooldown,
             settings.token_cache_entries,
         );
         Self {
-            audiences: [
-                format!("api://{}", settings.client_id),
-                settings.client_id.clone(),
-            ],
+            audiences: [format!("api://{}", ids.client_id), ids.client_id.clone()],
+            ids,
             settings,
             keys: Arc::new(keys),
         }
@@ -130,10 +155,10 @@ impl TokenVerifier {
     /// The production verifier: keys from the tenant's discovery endpoints, loaded now in the
     /// background and refreshed periodically for as long as the verifier lives. Needs a Tokio
     /// runtime.
-    pub fn start(settings: AuthSettings) -> Result<Arc<Self>, reqwest::Error> {
-        let client = EntraDiscovery::http_client(settings.http_timeout)?;
-        let source = EntraDiscovery::new(client, &settings.authority_host, &settings.tenant_id);
-        let verifier = Arc::new(Self::new(settings, Box::new(source)));
+    pub fn start(ids: ApiIds, settings: AuthSettings) -> Result<Arc<Self>, reqwest::Error> {
+        let client = crate::outbound::http_client(settings.http_timeout)?;
+        let source = EntraDiscovery::new(client, &settings.authority_host, &ids.tenant_id);
+        let verifier = Arc::new(Self::new(ids, settings, Box::new(source)));
         verifier.spawn_refresh();
         Ok(verifier)
     }
@@ -199,7 +224,7 @@ impl TokenVerifier {
         if !claims.aud.contains_any(&self.audiences) {
             return Err(TokenError::Audience);
         }
-        if claims.tid != self.settings.tenant_id {
+        if claims.tid != self.ids.tenant_id {
             return Err(TokenError::Tenant);
         }
         match (&claims.scp, &claims.roles) {
@@ -230,6 +255,11 @@ impl Authenticator {
 
     pub fn install(&self, verifier: Arc<TokenVerifier>) {
         self.current.store(Some(verifier));
+    }
+
+    /// A verifier is installed: the tenant and client ids are known (keys may still be loading).
+    pub fn is_configured(&self) -> bool {
+        self.current.load().is_some()
     }
 
     /// Configuration and signing keys loaded.

@@ -1,4 +1,4 @@
-//! The API over real HTTP on loopback, against a local stand-in for Entra ID (`testkit`).
+//! The API over real HTTP on loopback, against local stand-ins for Entra ID and Azure (`testkit`).
 //! One test binary: modules share [`helpers::TestApp`].
 
 mod helpers;
@@ -9,3 +9,4 @@ mod keys;
 mod ops;
 mod rbac;
 mod validation;
+mod vault;
