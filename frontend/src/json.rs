@@ -239,6 +239,11 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn fail<T>(&self, problem: &'static str) -> Result<T, JsonError> {
+        let problem = if self.at < self.text.len() {
+            problem
+        } else {
+            "unexpected end of the document"
+        };
         Err(JsonError::Syntax {
             problem,
             at: self.at,
@@ -273,16 +278,16 @@ impl Parser<'_> {
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
             Some(b'n') => self.literal("null", Value::Null),
-            Some(_) => self.fail("expected value"),
-            None => self.fail("EOF while parsing a value"),
+            _ => self.fail("expected value"),
         }
     }
 
     fn literal(&mut self, word: &str, value: Value) -> Result<Value, JsonError> {
-        if !self.text[self.at..].starts_with(word) {
-            return self.fail("expected value");
+        for byte in word.bytes() {
+            if !self.eat(byte) {
+                return self.fail("expected value");
+            }
         }
-        self.at += word.len();
         Ok(value)
     }
 
@@ -353,8 +358,7 @@ impl Parser<'_> {
                     let escaped = self.escape()?;
                     out.push(escaped);
                 }
-                Some(_) => return self.fail("control character in a string"),
-                None => return self.fail("EOF while parsing a string"),
+                _ => return self.fail("control character in a string"),
             }
         }
     }
@@ -362,7 +366,7 @@ impl Parser<'_> {
     /// The character an escape sequence stands for (after its backslash).
     fn escape(&mut self) -> Result<char, JsonError> {
         let Some(byte) = self.peek() else {
-            return self.fail("EOF while parsing a string");
+            return self.fail("invalid escape");
         };
         self.at += 1;
         Ok(match byte {
@@ -534,6 +538,20 @@ mod tests {
             assert!(
                 matches!(Value::parse(text), Err(JsonError::Syntax { .. })),
                 "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn truncated_documents_say_so() {
+        for text in ["", "{\"clientId\":\"x\"", "[1,", "\"abc", "tru"] {
+            assert_eq!(
+                Value::parse(text),
+                Err(JsonError::Syntax {
+                    problem: "unexpected end of the document",
+                    at: text.len()
+                }),
+                "{text}"
             );
         }
     }
