@@ -4,9 +4,8 @@
 //! Parsing is strict: an unknown field is usually a misspelt one, and every value is checked here
 //! so that a mistake shows up as one sentence on the error page rather than as a failed sign-in.
 
-use serde::Deserialize;
-
 use crate::auth::Authority;
+use crate::json::{self, FromJson, JsonError, Value};
 use crate::url::HttpUrl;
 
 /// The largest `config.json` accepted; the real one is a few hundred bytes.
@@ -30,14 +29,27 @@ pub struct Config {
 }
 
 /// The file as written by setup.sh, deploy.sh or the local stack.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ConfigFile {
     client_id: String,
     authority: String,
     api_scope: String,
     api_base_url: String,
     redirect_uri: Option<String>,
+}
+
+impl FromJson for ConfigFile {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        let mut file = value.into_object()?;
+        let config = Self {
+            client_id: file.required("clientId")?,
+            authority: file.required("authority")?,
+            api_scope: file.required("apiScope")?,
+            api_base_url: file.required("apiBaseUrl")?,
+            redirect_uri: file.optional("redirectUri")?,
+        };
+        file.deny_unknown_fields()?;
+        Ok(config)
+    }
 }
 
 /// Why the app cannot start; shown on the configuration error page.
@@ -71,7 +83,7 @@ impl Config {
             return Err(ConfigError::NotJson);
         }
         let file: ConfigFile =
-            serde_json::from_str(json).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            json::from_str(json).map_err(|e| ConfigError::Invalid(e.to_string()))?;
 
         if !is_guid(&file.client_id) {
             return Err(field(

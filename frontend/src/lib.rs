@@ -9,6 +9,7 @@ pub mod auth;
 mod browser;
 mod components;
 pub mod config;
+mod json;
 mod load;
 mod pages;
 mod url;

@@ -1,11 +1,13 @@
 //! The API client: every call carries an access token from the session, and a 401 gets exactly one
 //! silent renewal and retry (the token may have been revoked or its key rotated), never a loop.
 
-use serde::de::DeserializeOwned;
+mod wire;
+
 use shared::{ApiError, Me, NewTask, Task, TaskPatch};
 
 use crate::auth::{Auth, AuthError, Secret};
 use crate::browser;
+use crate::json::{self, FromJson};
 
 /// The largest API answer read.
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -35,7 +37,7 @@ pub enum ApiFailure {
 impl ApiFailure {
     /// The failure for an error status, with the API's own message when it sent its JSON envelope.
     pub fn from_status(status: u16, body: &str) -> Self {
-        let message = serde_json::from_str::<ApiError>(body)
+        let message = json::from_str::<ApiError>(body)
             .map(|error| error.message)
             .unwrap_or_else(|_| "The API gave no details.".to_owned());
         match status {
@@ -47,14 +49,14 @@ impl ApiFailure {
 }
 
 /// Turns an API answer into a value or a failure.
-pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiFailure> {
+pub fn decode<T: FromJson>(status: u16, body: &str) -> Result<T, ApiFailure> {
     if !(200..300).contains(&status) {
         return Err(ApiFailure::from_status(status, body));
     }
     if body.len() > MAX_RESPONSE_BYTES {
         return Err(ApiFailure::BadResponse("the answer is too large".into()));
     }
-    serde_json::from_str(body).map_err(|e| ApiFailure::BadResponse(e.to_string()))
+    json::from_str(body).map_err(|e| ApiFailure::BadResponse(e.to_string()))
 }
 
 /// The API, called on behalf of the signed-in user.
@@ -79,7 +81,7 @@ impl Api {
     }
 
     pub async fn create_task(&self, title: String) -> Result<Task, ApiFailure> {
-        let body = json(&NewTask { title })?;
+        let body = json::to_string(&NewTask { title });
         self.call("POST", "/api/tasks", Some(&body)).await
     }
 
@@ -88,7 +90,7 @@ impl Api {
             completed: Some(completed),
             ..TaskPatch::default()
         };
-        let body = json(&patch)?;
+        let body = json::to_string(&patch);
         self.call("PATCH", &format!("/api/tasks/{id}"), Some(&body))
             .await
     }
@@ -103,7 +105,7 @@ impl Api {
         }
     }
 
-    async fn call<T: DeserializeOwned>(
+    async fn call<T: FromJson>(
         &self,
         method: &str,
         path: &str,
@@ -146,10 +148,6 @@ impl Api {
             .await
             .map_err(ApiFailure::Unreachable)
     }
-}
-
-fn json(value: &impl serde::Serialize) -> Result<String, ApiFailure> {
-    serde_json::to_string(value).map_err(|e| ApiFailure::BadResponse(e.to_string()))
 }
 
 #[cfg(test)]
