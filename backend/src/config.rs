@@ -14,7 +14,11 @@ use std::{
 use axum::http::HeaderValue;
 use reqwest::Url;
 
-use crate::{auth::AuthSettings, telemetry::LogFormat};
+use crate::{
+    auth::AuthSettings,
+    store::{DEFAULT_DATABASE_URL, Database, PgAuth, StoreSettings},
+    telemetry::LogFormat,
+};
 
 /// Discovery and JWKS requests give up after this long (each).
 const DISCOVERY_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,6 +39,8 @@ pub struct Config {
     /// `SHUTDOWN_TIMEOUT_SECS` (default 10): how long requests in flight may finish after
     /// SIGTERM/SIGINT before the process exits anyway.
     pub shutdown_timeout: Duration,
+    /// `DATABASE_URL` and friends: where tasks are kept (see [`Vars::store`]).
+    pub store: StoreSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,13 +73,15 @@ fn invalid(name: &'static str, value: &str, reason: impl Into<String>) -> Config
 pub fn is_secure_endpoint(url: &Url) -> bool {
     match url.scheme() {
         "https" => true,
-        "http" => {
-            let host = url.host_str().unwrap_or_default();
-            let bare = host.trim_start_matches('[').trim_end_matches(']');
-            host == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        }
+        "http" => is_loopback_host(url.host_str().unwrap_or_default()),
         _ => false,
     }
+}
+
+/// Whether a URL's host (`localhost`, `127.0.0.1`, `[::1]`, ...) is this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Config {
@@ -137,6 +145,7 @@ impl Config {
             },
             request_timeout: vars.seconds("REQUEST_TIMEOUT_SECS", 10, 1..=300)?,
             shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
+            store: vars.store()?,
         })
     }
 }
@@ -153,6 +162,22 @@ fn read_env_file(candidates: &[&str]) -> Result<HashMap<String, String>, ConfigE
         .map_err(|e| error(e.to_string()))?
         .map(|item| item.map_err(|e| error(e.to_string())))
         .collect()
+}
+
+/// `scheme://user:password@host` with the password replaced, so an error can echo the URL.
+fn redact_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Unparsable: keep only what follows a possible `user:password@`.
+        Err(_) => match url.rsplit_once('@') {
+            Some((_, host)) => format!("…@{host}"),
+            None => url.to_owned(),
+        },
+    }
 }
 
 /// Variable lookup where an empty value counts as unset.
@@ -245,6 +270,51 @@ impl Vars<'_> {
             ));
         }
         Ok(url)
+    }
+
+    /// The task store:
+    /// - `DATABASE_URL`: `sqlite://PATH` (default `sqlite://data/tasks.db`), `postgres://…` or
+    ///   `memory:` (tests only);
+    /// - `DATABASE_AUTH`: `password` (default) or `entra` (PostgreSQL with the managed identity's
+    ///   access token as the password; `AZURE_MANAGED_IDENTITY_CLIENT_ID` picks a user-assigned
+    ///   identity);
+    /// - `DATABASE_MAX_CONNECTIONS` (default 5), `DATABASE_TIMEOUT_SECS` (default 5): pool size,
+    ///   and the longest wait for a connection, a lock or a statement;
+    /// - `TASKS_MAX` (default 10,000): most tasks kept, so one list stays a bounded answer.
+    fn store(&self) -> Result<StoreSettings, ConfigError> {
+        let auth = match self.get("DATABASE_AUTH") {
+            None => PgAuth::Password,
+            Some(value) => value
+                .parse()
+                .map_err(|reason: String| invalid("DATABASE_AUTH", &value, reason))?,
+        };
+        let auth = match auth {
+            PgAuth::Entra { .. } => PgAuth::Entra {
+                client_id: self.optional_guid("AZURE_MANAGED_IDENTITY_CLIENT_ID")?,
+            },
+            PgAuth::Password => PgAuth::Password,
+        };
+        let url = self
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let database = Database::parse(&url, auth)
+            // The echo stops before any password: only the scheme and what follows the '@'.
+            .map_err(|reason| invalid("DATABASE_URL", &redact_password(&url), reason))?;
+        let max_connections = self.number("DATABASE_MAX_CONNECTIONS", 5, 1..=100)?;
+        Ok(StoreSettings {
+            database,
+            max_tasks: self.number("TASKS_MAX", 10_000, 1..=10_000_000)?,
+            max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
+            timeout: self.seconds("DATABASE_TIMEOUT_SECS", 5, 1..=60)?,
+        })
+    }
+
+    /// An optional GUID, lowercased.
+    fn optional_guid(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.guid(name, "").map(Some),
+        }
     }
 
     /// `ALLOWED_ORIGINS`: comma-separated origins (`scheme://host[:port]`), default Trunk's dev
@@ -394,6 +464,72 @@ mod tests {
             "BIND_ADDRESS"
         );
         assert_eq!(invalid_name(parse(&[("LOG_FORMAT", "xml")])), "LOG_FORMAT");
+    }
+
+    #[test]
+    fn store_defaults_to_an_sqlite_file_under_data() {
+        let store = parse(&[]).expect("valid").store;
+        assert!(
+            matches!(&store.database, Database::Sqlite { path } if path == Path::new("data/tasks.db")),
+            "{store:?}"
+        );
+        assert_eq!(
+            (store.max_tasks, store.max_connections, store.timeout),
+            (10_000, 5, Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn entra_auth_takes_an_optional_user_assigned_client_id() {
+        let url = (
+            "DATABASE_URL",
+            "postgres://api@srv.postgres.database.azure.com/tasks",
+        );
+        let entra = ("DATABASE_AUTH", "entra");
+        let Database::Postgres(target) = parse(&[url, entra]).expect("valid").store.database else {
+            panic!("postgres");
+        };
+        assert_eq!(target.auth, PgAuth::Entra { client_id: None });
+        let client = ("AZURE_MANAGED_IDENTITY_CLIENT_ID", CLIENT);
+        let Database::Postgres(target) =
+            parse(&[url, entra, client]).expect("valid").store.database
+        else {
+            panic!("postgres");
+        };
+        assert_eq!(
+            target.auth,
+            PgAuth::Entra {
+                client_id: Some(CLIENT.to_owned())
+            }
+        );
+        let bad = ("AZURE_MANAGED_IDENTITY_CLIENT_ID", "my-identity");
+        assert_eq!(
+            invalid_name(parse(&[url, entra, bad])),
+            "AZURE_MANAGED_IDENTITY_CLIENT_ID"
+        );
+    }
+
+    #[test]
+    fn database_errors_name_the_variable_and_never_echo_a_password() {
+        let message = parse(&[(
+            "DATABASE_URL",
+            "postgres://u:hunter2@db.example/t?sslmode=prefer",
+        )])
+        .expect_err("weak TLS")
+        .to_string();
+        assert!(message.starts_with("DATABASE_URL="), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        let message = parse(&[("DATABASE_URL", "not a url u:hunter2@x")])
+            .expect_err("nonsense")
+            .to_string();
+        assert!(!message.contains("hunter2"), "{message}");
+        for (name, value) in [
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+            ("DATABASE_TIMEOUT_SECS", "61"),
+            ("TASKS_MAX", "many"),
+        ] {
+            assert_eq!(invalid_name(parse(&[(name, value)])), name);
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ use crate::{
     auth::{Authenticator, TokenVerifier},
     config::Config,
     error::AppError,
-    store::{MemoryStore, TaskStore},
+    store::{OpenError, TaskStore},
     telemetry::REQUEST_ID,
 };
 
@@ -60,14 +60,25 @@ pub struct WebSettings {
     pub request_timeout: Duration,
 }
 
+/// Why the API could not start after its configuration was read.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot build the HTTP client for signing keys: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Store(#[from] OpenError),
+}
+
 impl AppState {
     /// The production wiring: a verifier for the configured tenant (keys loading in the
-    /// background) and the in-memory task store. Needs a Tokio runtime.
-    pub fn from_config(config: &Config) -> Result<Self, reqwest::Error> {
+    /// background) and the task store `DATABASE_URL` names, opened and migrated before this
+    /// returns. Needs a Tokio runtime.
+    pub async fn from_config(config: &Config) -> Result<Self, StartError> {
+        let store = store::open(&config.store).await?;
         let verifier = TokenVerifier::start(config.auth.clone())?;
         Ok(Self {
             auth: Arc::new(Authenticator::new(Some(verifier))),
-            store: Arc::new(MemoryStore::default()),
+            store,
             web: Arc::new(WebSettings {
                 allowed_origins: config.allowed_origins.clone(),
                 request_timeout: config.request_timeout,

@@ -1,0 +1,113 @@
+//! Passwords for PostgreSQL that are Entra ID access tokens (`DATABASE_AUTH=entra`).
+//!
+//! Azure Database for PostgreSQL accepts an access token for
+//! `https://ossrdbms-aad.database.windows.net` as the password of the role named after the
+//! identity. The store depends only on [`DbTokenSource`], so tests can hand it passwords of a
+//! local PostgreSQL; production wraps the managed identity's [`TokenCredential`].
+
+use std::{fmt, future::Future, pin::Pin, sync::Arc, time::SystemTime};
+
+use azure_core::credentials::TokenCredential;
+use azure_identity::{ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId};
+
+/// The scope of Azure Database for PostgreSQL (and MySQL) access tokens.
+pub const OSSRDBMS_SCOPE: &str = "https://ossrdbms-aad.database.windows.net/.default";
+
+/// A password that expires. Its `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct DbToken {
+    secret: String,
+    pub expires_at: SystemTime,
+}
+
+impl DbToken {
+    pub fn new(secret: impl Into<String>, expires_at: SystemTime) -> Self {
+        Self {
+            secret: secret.into(),
+            expires_at,
+        }
+    }
+
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+}
+
+impl fmt::Debug for DbToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbToken")
+            .field("secret", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot get a database access token: {0}")]
+pub struct TokenError(pub String);
+
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<DbToken, TokenError>> + Send + 'a>>;
+
+/// Where the PostgreSQL store gets its passwords when they are tokens.
+pub trait DbTokenSource: Send + Sync + fmt::Debug {
+    /// A token valid now; called before the current one expires.
+    fn token(&self) -> TokenFuture<'_>;
+}
+
+/// Tokens of an Azure credential for [`OSSRDBMS_SCOPE`].
+#[derive(Debug)]
+pub struct EntraTokenSource {
+    credential: Arc<dyn TokenCredential>,
+}
+
+impl EntraTokenSource {
+    pub fn new(credential: Arc<dyn TokenCredential>) -> Self {
+        Self { credential }
+    }
+}
+
+impl DbTokenSource for EntraTokenSource {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            let token = self
+                .credential
+                .get_token(&[OSSRDBMS_SCOPE], None)
+                .await
+                .map_err(|e| TokenError(e.to_string()))?;
+            Ok(DbToken::new(
+                token.token.secret(),
+                SystemTime::from(token.expires_on),
+            ))
+        })
+    }
+}
+
+/// The API's managed identity: the system-assigned one, or the user-assigned identity whose
+/// client id is `AZURE_MANAGED_IDENTITY_CLIENT_ID`. In Container Apps the credential talks to
+/// the identity endpoint the platform announces in `IDENTITY_ENDPOINT`/`IDENTITY_HEADER`.
+///
+/// The one place the store builds a credential (the Key Vault configuration builds the same
+/// one; they are meant to share it).
+pub fn managed_identity_credential(
+    client_id: Option<&str>,
+) -> Result<Arc<dyn TokenCredential>, TokenError> {
+    let options = ManagedIdentityCredentialOptions {
+        user_assigned_id: client_id.map(|id| UserAssignedId::ClientId(id.to_owned())),
+        ..Default::default()
+    };
+    let credential: Arc<dyn TokenCredential> = ManagedIdentityCredential::new(Some(options))
+        .map_err(|e| TokenError(format!("managed identity: {e}")))?;
+    Ok(credential)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let token = DbToken::new("hunter2", SystemTime::UNIX_EPOCH);
+        assert!(!format!("{token:?}").contains("hunter2"));
+        assert_eq!(token.secret(), "hunter2");
+    }
+}
