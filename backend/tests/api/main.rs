@@ -1,6 +1,7 @@
 //! The API over real HTTP on loopback, against a local stand-in for Entra ID (`testkit`).
 //! One test binary: modules share [`helpers::TestApp`].
 
+mod binary;
 mod helpers;
 
 mod cors;
@@ -8,4 +9,5 @@ mod input;
 mod keys;
 mod ops;
 mod rbac;
+mod storage;
 mod validation;
