@@ -57,6 +57,19 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// For each `(file, from, to, expected)`: a copy of `infra/` with `from` replaced by `to` in
+/// `file` makes the security check report a problem containing `expected`.
+fn assert_each_break_is_caught(cases: &[(&str, &str, &str, &str)]) {
+    for (file, from, to, expected) in cases {
+        let dir = broken_copy(file, |t| t.replace(from, to));
+        let problems = security_problems(dir.path()).join("\n");
+        assert!(
+            problems.contains(expected),
+            "{file}: wanted {expected:?} in {problems}"
+        );
+    }
+}
+
 fn container_app(module: &Module) -> &Block {
     module
         .resource("azurerm_container_app", "this")
@@ -210,14 +223,7 @@ fn security_check_catches_access_policies_admin_user_and_registry_passwords() {
             "one azurerm_role_assignment",
         ),
     ];
-    for (file, from, to, expected) in cases {
-        let dir = broken_copy(file, |t| t.replace(from, to));
-        let problems = security_problems(dir.path()).join("\n");
-        assert!(
-            problems.contains(expected),
-            "{file}: wanted {expected:?} in {problems}"
-        );
-    }
+    assert_each_break_is_caught(&cases);
     let dir = broken_copy("locals.tf", |t| {
         t.replace(
             "role           = \"AcrPull\"",
@@ -552,12 +558,5 @@ fn security_check_catches_password_auth_plain_connections_and_an_always_on_datab
             "postgres_enabled must default to false",
         ),
     ];
-    for (file, from, to, expected) in cases {
-        let dir = broken_copy(file, |t| t.replace(from, to));
-        let problems = security_problems(dir.path()).join("\n");
-        assert!(
-            problems.contains(expected),
-            "{file}: wanted {expected:?} in {problems}"
-        );
-    }
+    assert_each_break_is_caught(&cases);
 }

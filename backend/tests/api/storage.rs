@@ -60,6 +60,12 @@ impl Client {
     async fn tasks(&self) -> (u16, Value) {
         self.send(reqwest::Method::GET, "/api/tasks", None).await
     }
+
+    async fn create(&self, title: &str) -> (u16, Value) {
+        let body = json!({ "title": title });
+        self.send(reqwest::Method::POST, "/api/tasks", Some(body))
+            .await
+    }
 }
 
 fn task(body: Value) -> Task {
@@ -71,13 +77,7 @@ fn task(body: Value) -> Task {
 async fn acknowledged_writes(client: &Client) -> BTreeMap<u64, Task> {
     let mut expected = BTreeMap::new();
     for i in 0..12 {
-        let (status, body) = client
-            .send(
-                reqwest::Method::POST,
-                "/api/tasks",
-                Some(json!({"title": format!("task {i}")})),
-            )
-            .await;
+        let (status, body) = client.create(&format!("task {i}")).await;
         assert_eq!(status, 201, "{body}");
         let created = task(body);
         expected.insert(created.id, created);
@@ -106,13 +106,7 @@ async fn acknowledged_writes(client: &Client) -> BTreeMap<u64, Task> {
         assert_eq!(status, 204);
         expected.remove(id);
     }
-    let (status, body) = client
-        .send(
-            reqwest::Method::POST,
-            "/api/tasks",
-            Some(json!({"title": "the last one"})),
-        )
-        .await;
+    let (status, body) = client.create("the last one").await;
     assert_eq!(status, 201, "{body}");
     let last = task(body);
     expected.insert(last.id, last);
@@ -140,13 +134,7 @@ fn acknowledged_writes_survive_sigkill(database_url: &str) {
         let listed: Vec<Task> = serde_json::from_value(body).expect("tasks");
         let wanted: Vec<Task> = expected.values().cloned().collect();
         assert_eq!(listed, wanted, "after SIGKILL and restart");
-        let (status, body) = client
-            .send(
-                reqwest::Method::POST,
-                "/api/tasks",
-                Some(json!({"title": "after restart"})),
-            )
-            .await;
+        let (status, body) = client.create("after restart").await;
         assert_eq!(status, 201);
         let highest = expected.keys().max().copied().unwrap_or_default();
         assert!(
@@ -188,11 +176,7 @@ fn a_database_outage_is_a_503_with_the_cause_logged_and_service_resumes() {
         ],
     );
     let client = Client::new(api.base_url(), &keys, &key);
-    let created = runtime.block_on(client.send(
-        reqwest::Method::POST,
-        "/api/tasks",
-        Some(json!({"title": "before the outage"})),
-    ));
+    let created = runtime.block_on(client.create("before the outage"));
     assert_eq!(created.0, 201);
 
     cluster.stop();
@@ -396,13 +380,7 @@ fn entra_mode_signs_in_with_the_managed_identity_token() {
     );
     let client = Client::new(api.base_url(), &keys, &key);
     runtime.block_on(async {
-        let (status, body) = client
-            .send(
-                reqwest::Method::POST,
-                "/api/tasks",
-                Some(json!({"title": "via Entra"})),
-            )
-            .await;
+        let (status, body) = client.create("via Entra").await;
         assert_eq!(status, 201, "{body}");
         let (status, body) = client.tasks().await;
         assert_eq!(
