@@ -14,16 +14,23 @@ use super::{Scope, StoreError, StoreFuture, TaskChanges, TaskDraft, TaskStore};
 
 #[derive(Debug)]
 pub(super) enum Pool {
-    Sqlite(SqlitePool),
+    /// SQLite has one writer at a time: writes queue for the single connection of `writes` (in
+    /// order, bounded by the acquire timeout) instead of several connections retrying for the
+    /// file's write lock; reads use `reads` in parallel (WAL lets them run beside the writer).
+    Sqlite {
+        reads: SqlitePool,
+        writes: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
-/// Runs the same sqlx expression on whichever pool `$pool` is; each arm is type-checked for
-/// its own engine.
+/// Runs the same sqlx expression on whichever engine `$pool` is, with `$conn` bound to the
+/// pool for `reads` or `writes` (one and the same pool on PostgreSQL); each arm is type-checked
+/// for its own engine.
 macro_rules! on_pool {
-    ($pool:expr, $conn:ident => $body:expr) => {
+    ($pool:expr, $access:ident, $conn:ident => $body:expr) => {
         match $pool {
-            Pool::Sqlite($conn) => $body,
+            Pool::Sqlite { $access: $conn, .. } => $body,
             Pool::Postgres($conn) => $body,
         }
     };
@@ -83,18 +90,18 @@ impl SqlStore {
         &self,
         migrator: &Migrator,
     ) -> Result<(), sqlx::migrate::MigrateError> {
-        on_pool!(&self.pool, pool => migrator.run(pool).await)
+        on_pool!(&self.pool, writes, pool => migrator.run(pool).await)
     }
 
     async fn insert(&self, draft: TaskDraft) -> Result<Option<Row>, sqlx::Error> {
         match &self.pool {
-            Pool::Sqlite(pool) => {
+            Pool::Sqlite { writes, .. } => {
                 sqlx::query_as(INSERT_BELOW_LIMIT)
                     .bind(draft.title)
                     .bind(draft.owner_id)
                     .bind(draft.owner_name)
                     .bind(self.max_tasks)
-                    .fetch_optional(pool)
+                    .fetch_optional(writes)
                     .await
             }
             Pool::Postgres(pool) => {
@@ -126,8 +133,8 @@ impl TaskStore for SqlStore {
     fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>> {
         Box::pin(async move {
             let rows: Vec<Row> = match scope {
-                Scope::All => on_pool!(&self.pool, pool => sqlx::query_as(LIST_ALL).fetch_all(pool).await),
-                Scope::OwnedBy(owner) => on_pool!(&self.pool, pool => sqlx::query_as(LIST_OWNED).bind(owner).fetch_all(pool).await),
+                Scope::All => on_pool!(&self.pool, reads, pool => sqlx::query_as(LIST_ALL).fetch_all(pool).await),
+                Scope::OwnedBy(owner) => on_pool!(&self.pool, reads, pool => sqlx::query_as(LIST_OWNED).bind(owner).fetch_all(pool).await),
             }
             .map_err(unavailable)?;
             rows.into_iter().map(task).collect()
@@ -158,12 +165,14 @@ impl TaskStore for SqlStore {
             };
             let TaskChanges { title, completed } = changes;
             let row: Option<Row> = match scope {
-                Scope::All => on_pool!(&self.pool, pool => sqlx::query_as(UPDATE_ANY)
+                Scope::All => on_pool!(&self.pool, writes, pool => sqlx::query_as(UPDATE_ANY)
                     .bind(title).bind(completed).bind(id)
                     .fetch_optional(pool).await),
-                Scope::OwnedBy(owner) => on_pool!(&self.pool, pool => sqlx::query_as(UPDATE_OWNED)
+                Scope::OwnedBy(owner) => {
+                    on_pool!(&self.pool, writes, pool => sqlx::query_as(UPDATE_OWNED)
                     .bind(title).bind(completed).bind(id).bind(owner)
-                    .fetch_optional(pool).await),
+                    .fetch_optional(pool).await)
+                }
             }
             .map_err(unavailable)?;
             row.map(task).transpose()
@@ -175,7 +184,7 @@ impl TaskStore for SqlStore {
             let Ok(id) = i64::try_from(id) else {
                 return Ok(false);
             };
-            let deleted = on_pool!(&self.pool, pool => sqlx::query(DELETE)
+            let deleted = on_pool!(&self.pool, writes, pool => sqlx::query(DELETE)
                 .bind(id).execute(pool).await.map(|done| done.rows_affected()))
             .map_err(unavailable)?;
             Ok(deleted > 0)

@@ -3,7 +3,8 @@
 //! WAL lets readers and the writer work at once; `synchronous=FULL` makes every commit reach the
 //! disk before the API answers (NORMAL could lose the last commits on a power cut, and the API's
 //! promise is that an acknowledged change is durable); `busy_timeout` bounds the wait for the
-//! write lock; foreign keys are enforced.
+//! write lock; foreign keys are enforced. Writes go through one connection, reads through a pool
+//! of `DATABASE_MAX_CONNECTIONS`.
 
 use std::{
     fs::{File, TryLockError},
@@ -35,13 +36,19 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<SqlSto
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(settings.timeout)
         .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(settings.max_connections)
-        .acquire_timeout(settings.timeout)
-        .connect_with(options)
+    let connect = |connections: u32| {
+        SqlitePoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(settings.timeout)
+            .connect_with(options.clone())
+    };
+    let cannot_open =
+        |e: sqlx::Error| OpenError(format!("cannot open the SQLite database {shown}: {e}"));
+    let writes = connect(1).await.map_err(cannot_open)?;
+    let reads = connect(settings.max_connections)
         .await
-        .map_err(|e| OpenError(format!("cannot open the SQLite database {shown}: {e}")))?;
-    let store = SqlStore::new(Pool::Sqlite(pool), settings.max_tasks, None);
+        .map_err(cannot_open)?;
+    let store = SqlStore::new(Pool::Sqlite { reads, writes }, settings.max_tasks, None);
     let _lock = MigrationLock::acquire(path, settings.timeout).await?;
     store
         .migrate(&migrations::sqlite())
