@@ -40,6 +40,8 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<SqlSto
         SqlitePoolOptions::new()
             .max_connections(connections)
             .acquire_timeout(settings.timeout)
+            // A file on this machine does not drop connections: no ping before every query.
+            .test_before_acquire(false)
             .connect_with(options.clone())
     };
     let cannot_open =
