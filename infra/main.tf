@@ -73,8 +73,25 @@ module "container_apps" {
   key_vault_url    = module.key_vault.vault_uri
   allowed_origins  = local.allowed_origins
   acr_login_server = module.container_registry.login_server
+  database_url     = local.database_url
 
   tags = var.tags
+}
+
+# Optional (postgres_enabled): durable tasks in PostgreSQL, signed in to by the API's identity.
+module "postgres" {
+  source = "./modules/postgres"
+  count  = var.postgres_enabled ? 1 : 0
+
+  name                    = var.postgres_server_name
+  location                = module.resource_group.location
+  resource_group_name     = module.resource_group.name
+  tenant_id               = data.azurerm_client_config.current.tenant_id
+  administrator_object_id = module.container_apps.managed_identity_principal_id
+  administrator_name      = module.container_apps.backend_app_name
+  database_name           = local.postgres_database
+  sku_name                = var.postgres_sku_name
+  tags                    = var.tags
 }
 
 # Every permission in the deployment, each scoped to the one resource it is about. These replace the

@@ -58,3 +58,8 @@ output "backend_principal_id" {
   description = "Object ID of the API's managed identity (the principal of its Key Vault and AcrPull grants)."
   value       = module.container_apps.managed_identity_principal_id
 }
+
+output "postgres_fqdn" {
+  description = "Host name of the PostgreSQL server, or null when postgres_enabled = false."
+  value       = one(module.postgres[*].fqdn)
+}

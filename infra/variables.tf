@@ -151,3 +151,21 @@ variable "static_web_app_location" {
   default     = "eastus2"
   description = "Region of the Static Web App: centralus, eastus2, eastasia, westeurope or westus2."
 }
+
+variable "postgres_enabled" {
+  type        = bool
+  default     = false
+  description = "Keep tasks in Azure Database for PostgreSQL (Flexible Server, Entra ID sign-in only; about $16/month more). Off: the API's SQLite file inside the container, lost whenever the replica stops (scale to zero)."
+}
+
+variable "postgres_server_name" {
+  type        = string
+  default     = null
+  description = "Globally unique PostgreSQL server name (3-63 lowercase letters, digits, hyphens); required when postgres_enabled = true."
+}
+
+variable "postgres_sku_name" {
+  type        = string
+  default     = "B_Standard_B1ms"
+  description = "PostgreSQL compute SKU; the default Burstable B1ms (1 vCore, 2 GiB) is the cheapest."
+}

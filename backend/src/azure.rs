@@ -56,7 +56,7 @@ impl fmt::Display for CredentialKind {
 }
 
 /// How the app talks to Azure, parsed from the configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AzureSettings {
     pub credential: CredentialKind,
     /// Timeout of each HTTP request to Azure (identity endpoint, Key Vault, ...).

@@ -22,6 +22,7 @@ use crate::{
     auth::{ApiIds, AuthSettings},
     azure::{AzureSettings, CredentialKind},
     key_vault::KeyVaultSettings,
+    store::{DEFAULT_DATABASE_URL, Database, PgAuth, StoreSettings},
     telemetry::LogFormat,
 };
 
@@ -58,6 +59,8 @@ pub struct Config {
     /// `SHUTDOWN_TIMEOUT_SECS` (default 10): how long requests in flight may finish after
     /// SIGTERM/SIGINT before the process exits anyway.
     pub shutdown_timeout: Duration,
+    /// `DATABASE_URL` and friends: where tasks are kept (see [`Vars::store`]).
+    pub store: StoreSettings,
 }
 
 /// Where the API learns whose tokens to accept.
@@ -101,13 +104,15 @@ fn invalid(name: &'static str, value: &str, reason: impl Into<String>) -> Config
 pub fn is_secure_endpoint(url: &Url) -> bool {
     match url.scheme() {
         "https" => true,
-        "http" => {
-            let host = url.host_str().unwrap_or_default();
-            let bare = host.trim_start_matches('[').trim_end_matches(']');
-            host == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        }
+        "http" => is_loopback_host(url.host_str().unwrap_or_default()),
         _ => false,
     }
+}
+
+/// Whether a URL's host (`localhost`, `127.0.0.1`, `[::1]`, ...) is this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Config {
@@ -175,6 +180,7 @@ impl Config {
             },
             request_timeout: vars.seconds("REQUEST_TIMEOUT_SECS", 10, 1..=300)?,
             shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
+            store: vars.store()?,
         })
     }
 }
@@ -235,6 +241,22 @@ fn read_env_file(candidates: &[&str]) -> Result<HashMap<String, String>, ConfigE
         .collect()
 }
 
+/// `scheme://user:password@host` with the password replaced, so an error can echo the URL.
+fn redact_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Unparsable: keep only what follows a possible `user:password@`.
+        Err(_) => match url.rsplit_once('@') {
+            Some((_, host)) => format!("…@{host}"),
+            None => url.to_owned(),
+        },
+    }
+}
+
 /// Variable lookup where an empty value counts as unset.
 struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
 
@@ -261,10 +283,7 @@ impl Vars<'_> {
     fn key_vault(&self, url: &str) -> Result<KeyVaultSettings, ConfigError> {
         Ok(KeyVaultSettings {
             url: key_vault_url(url)?,
-            azure: AzureSettings {
-                credential: self.credential()?,
-                http_timeout: AZURE_HTTP_TIMEOUT,
-            },
+            azure: self.azure()?,
             load_timeout: self.seconds("CONFIG_LOAD_TIMEOUT_SECS", 60, 1..=3600)?,
             refresh_interval: Some(self.seconds("KEY_VAULT_REFRESH_SECS", 300, 0..=86_400)?)
                 .filter(|interval| !interval.is_zero()),
@@ -272,6 +291,14 @@ impl Vars<'_> {
                 .into_iter()
                 .filter(|name| self.get(name).is_some())
                 .collect(),
+        })
+    }
+
+    /// The app's Azure identity, for Key Vault and for PostgreSQL with Entra ID sign-in.
+    fn azure(&self) -> Result<AzureSettings, ConfigError> {
+        Ok(AzureSettings {
+            credential: self.credential()?,
+            http_timeout: AZURE_HTTP_TIMEOUT,
         })
     }
 
@@ -372,6 +399,43 @@ impl Vars<'_> {
             ));
         }
         Ok(url)
+    }
+
+    /// The task store:
+    /// - `DATABASE_URL`: `sqlite://PATH` (default `sqlite://data/tasks.db`), `postgres://…` or
+    ///   `memory:` (tests only);
+    /// - `DATABASE_AUTH`: `password` (default) or `entra` (PostgreSQL with an access token of the
+    ///   app's Azure identity as the password, chosen as for Key Vault: see [`Vars::credential`]);
+    /// - `DATABASE_MAX_CONNECTIONS` (default 5), `DATABASE_TIMEOUT_SECS` (default 5): pool size,
+    ///   and the longest wait for a connection, a lock or a statement;
+    /// - `TASKS_MAX` (default 10,000): most tasks kept, so one list stays a bounded answer.
+    fn store(&self) -> Result<StoreSettings, ConfigError> {
+        let auth = match self.get("DATABASE_AUTH").as_deref() {
+            None | Some("password") => PgAuth::Password,
+            Some("entra") => PgAuth::Entra {
+                azure: self.azure()?,
+            },
+            Some(other) => {
+                return Err(invalid(
+                    "DATABASE_AUTH",
+                    other,
+                    "expected password or entra",
+                ));
+            }
+        };
+        let url = self
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let database = Database::parse(&url, auth)
+            // The echo stops before any password: only the scheme and what follows the '@'.
+            .map_err(|reason| invalid("DATABASE_URL", &redact_password(&url), reason))?;
+        let max_connections = self.number("DATABASE_MAX_CONNECTIONS", 5, 1..=100)?;
+        Ok(StoreSettings {
+            database,
+            max_tasks: self.number("TASKS_MAX", 10_000, 1..=10_000_000)?,
+            max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
+            timeout: self.seconds("DATABASE_TIMEOUT_SECS", 5, 1..=60)?,
+        })
     }
 
     /// `ALLOWED_ORIGINS`: comma-separated origins (`scheme://host[:port]`), default Trunk's dev
@@ -524,6 +588,78 @@ mod tests {
             "BIND_ADDRESS"
         );
         assert_eq!(invalid_name(parse(&[("LOG_FORMAT", "xml")])), "LOG_FORMAT");
+    }
+
+    #[test]
+    fn store_defaults_to_an_sqlite_file_under_data() {
+        let store = parse(&[]).expect("valid").store;
+        assert!(
+            matches!(&store.database, Database::Sqlite { path } if path == Path::new("data/tasks.db")),
+            "{store:?}"
+        );
+        assert_eq!(
+            (store.max_tasks, store.max_connections, store.timeout),
+            (10_000, 5, Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn entra_auth_signs_in_with_the_apps_azure_identity() {
+        let url = (
+            "DATABASE_URL",
+            "postgres://api@srv.postgres.database.azure.com/tasks",
+        );
+        let entra = ("DATABASE_AUTH", "entra");
+        let credential = |vars: &[(&str, &str)]| {
+            let Database::Postgres(target) = parse(vars).expect("valid").store.database else {
+                panic!("postgres");
+            };
+            match target.auth {
+                PgAuth::Entra { azure } => azure.credential,
+                PgAuth::Password => panic!("entra"),
+            }
+        };
+        assert_eq!(credential(&[url, entra]), CredentialKind::DeveloperTools);
+        let endpoint = ("IDENTITY_ENDPOINT", "http://localhost:42356/msi/token");
+        let client = ("AZURE_MANAGED_IDENTITY_CLIENT_ID", CLIENT);
+        assert_eq!(
+            credential(&[url, entra, endpoint, client]),
+            CredentialKind::ManagedIdentity {
+                client_id: Some(CLIENT.to_owned())
+            }
+        );
+        let bad = ("AZURE_MANAGED_IDENTITY_CLIENT_ID", "my-identity");
+        assert_eq!(
+            invalid_name(parse(&[url, entra, endpoint, bad])),
+            "AZURE_MANAGED_IDENTITY_CLIENT_ID"
+        );
+        assert_eq!(
+            invalid_name(parse(&[url, ("DATABASE_AUTH", "Entra")])),
+            "DATABASE_AUTH"
+        );
+    }
+
+    #[test]
+    fn database_errors_name_the_variable_and_never_echo_a_password() {
+        let message = parse(&[(
+            "DATABASE_URL",
+            "postgres://u:hunter2@db.example/t?sslmode=prefer",
+        )])
+        .expect_err("weak TLS")
+        .to_string();
+        assert!(message.starts_with("DATABASE_URL="), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        let message = parse(&[("DATABASE_URL", "not a url u:hunter2@x")])
+            .expect_err("nonsense")
+            .to_string();
+        assert!(!message.contains("hunter2"), "{message}");
+        for (name, value) in [
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+            ("DATABASE_TIMEOUT_SECS", "61"),
+            ("TASKS_MAX", "many"),
+        ] {
+            assert_eq!(invalid_name(parse(&[(name, value)])), name);
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ use crate::{
     auth::{Authenticator, TokenVerifier},
     config::{Config, IdsSource},
     error::AppError,
-    store::{MemoryStore, TaskStore},
+    store::{OpenError, TaskStore},
     telemetry::REQUEST_ID,
 };
 
@@ -64,12 +64,22 @@ pub struct WebSettings {
     pub request_timeout: Duration,
 }
 
+/// Why the API could not start after its configuration was read.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot build the HTTP client for signing keys: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Store(#[from] OpenError),
+}
+
 impl AppState {
     /// The production wiring: a verifier for the configured tenant (keys loading in the
-    /// background) and the in-memory task store. Needs a Tokio runtime. In Key Vault mode no
-    /// verifier yet: [`key_vault::run`] installs one once the ids are read (until then `/ready`
-    /// is 503 and tokens get 503).
-    pub fn from_config(config: &Config) -> Result<Self, reqwest::Error> {
+    /// background) and the task store `DATABASE_URL` names, opened and migrated before this
+    /// returns. Needs a Tokio runtime. In Key Vault mode no verifier yet: [`key_vault::run`]
+    /// installs one once the ids are read (until then `/ready` is 503 and tokens get 503).
+    pub async fn from_config(config: &Config) -> Result<Self, StartError> {
+        let store = store::open(&config.store).await?;
         let verifier = match &config.ids {
             IdsSource::Environment(ids) => {
                 Some(TokenVerifier::start(ids.clone(), config.auth.clone())?)
@@ -78,7 +88,7 @@ impl AppState {
         };
         Ok(Self {
             auth: Arc::new(Authenticator::new(verifier)),
-            store: Arc::new(MemoryStore::default()),
+            store,
             web: Arc::new(WebSettings {
                 allowed_origins: config.allowed_origins.clone(),
                 request_timeout: config.request_timeout,

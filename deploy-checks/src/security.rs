@@ -1,5 +1,7 @@
 //! The security properties issue 7 asks of `infra/`: RBAC-only Key Vault, no registry password,
-//! identity-based image pulls, no secrets in the Container App, and only resource-scoped grants.
+//! identity-based image pulls, no secrets in the Container App, and only resource-scoped grants;
+//! and those of issue 8: PostgreSQL optional and off by default, signed in to with Entra ID only
+//! (no password authentication, no administrator password), over TLS.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -39,6 +41,17 @@ pub fn security_problems(infra_dir: &Path) -> Vec<String> {
                 "azurerm_key_vault" => problems.extend(key_vault_problems(&at, block)),
                 "azurerm_container_registry" => problems.extend(registry_problems(&at, block)),
                 "azurerm_container_app" => problems.extend(container_app_problems(&at, block)),
+                "azurerm_postgresql_flexible_server" => {
+                    problems.extend(postgres_server_problems(&at, block, module));
+                }
+                "azurerm_postgresql_flexible_server_active_directory_administrator"
+                    if literal(block, "principal_type").as_deref()
+                        != Some("\"ServicePrincipal\"") =>
+                {
+                    problems.push(format!(
+                        "{at}: the Entra administrator must be the app's identity (ServicePrincipal)"
+                    ));
+                }
                 _ => {}
             }
         }
@@ -56,6 +69,7 @@ pub fn security_problems(infra_dir: &Path) -> Vec<String> {
     }
     if let Some(root) = modules.first() {
         problems.extend(grant_problems(root));
+        problems.extend(optional_postgres_problems(root));
     }
     problems
 }
@@ -141,6 +155,78 @@ fn container_app_problems(at: &str, app: &Block) -> Vec<String> {
                 }
             }
         }
+    }
+    problems
+}
+
+/// Entra ID sign-in only, no administrator password, TLS enforced by server parameters.
+fn postgres_server_problems(at: &str, server: &Block, module: &Module) -> Vec<String> {
+    let mut problems = Vec::new();
+    let authentication = nested(server.body(), "authentication").next();
+    let setting = |key: &str| {
+        authentication
+            .and_then(|a| attr(a.body(), key))
+            .map(expr_text)
+    };
+    if setting("active_directory_auth_enabled").as_deref() != Some("true") {
+        problems.push(format!(
+            "{at}: authentication.active_directory_auth_enabled must be true"
+        ));
+    }
+    if setting("password_auth_enabled").as_deref() != Some("false") {
+        problems.push(format!(
+            "{at}: authentication.password_auth_enabled must be false"
+        ));
+    }
+    for forbidden in [
+        "administrator_login",
+        "administrator_password",
+        "administrator_password_wo",
+    ] {
+        if literal(server, forbidden).is_some() {
+            problems.push(format!(
+                "{at}: {forbidden} must not be set (no password exists)"
+            ));
+        }
+    }
+    let tls = module
+        .blocks("locals")
+        .find_map(|b| attr(b.body(), "tls_settings"))
+        .map(expr_text)
+        .unwrap_or_default();
+    let configured = module
+        .resource("azurerm_postgresql_flexible_server_configuration", "tls")
+        .and_then(|b| literal(b, "for_each"))
+        .is_some_and(|e| e == "local.tls_settings");
+    if !configured || !tls.contains("require_secure_transport = \"on\"") {
+        problems.push(format!(
+            "{at}: TLS must be enforced (configuration require_secure_transport = \"on\" from local.tls_settings)"
+        ));
+    }
+    problems
+}
+
+/// The root module calls `postgres` only when `postgres_enabled`, which defaults to false (the
+/// baseline deployment stays at a few dollars a month).
+fn optional_postgres_problems(root: &Module) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(call) = root
+        .blocks("module")
+        .find(|b| crate::terraform::label(b, 0) == "postgres")
+    else {
+        return vec!["root: module postgres is not called".into()];
+    };
+    if literal(call, "count").as_deref() != Some("var.postgres_enabled ? 1 : 0") {
+        problems
+            .push("root: module postgres must have count = var.postgres_enabled ? 1 : 0".into());
+    }
+    let default = root
+        .variables()
+        .get("postgres_enabled")
+        .and_then(|v| attr(v.body(), "default"))
+        .map(expr_text);
+    if default.as_deref() != Some("false") {
+        problems.push("root: variable postgres_enabled must default to false".into());
     }
     problems
 }

@@ -79,6 +79,23 @@ fn runs_the_backend_binary_as_non_root_on_distroless_and_exposes_8000() {
     );
 }
 
+/// The default SQLite file lives in `/data`, which the runtime user owns (distroless has no shell
+/// to create it, and the rest of the image stays read-only to that user).
+#[test]
+fn the_runtime_user_owns_the_data_folder_of_the_default_database() {
+    let steps = instructions();
+    let runtime_from = steps.iter().rposition(|(k, _)| k == "FROM").expect("FROM");
+    let runtime = &steps[runtime_from..];
+    assert!(
+        runtime
+            .iter()
+            .any(|(k, r)| k == "COPY" && r == "--from=builder --chown=65532:65532 /data /data"),
+        "{runtime:#?}"
+    );
+    let text = fs::read_to_string(repo_root().join("backend/Dockerfile")).expect("Dockerfile");
+    assert!(text.contains("DATABASE_URL=sqlite:///data/tasks.db"));
+}
+
 #[test]
 fn no_build_argument_or_variable_carries_a_secret() {
     for (keyword, rest) in instructions() {
@@ -106,6 +123,7 @@ fn dockerignore_keeps_local_secrets_and_state_out_of_the_context() {
         "frontend/config.local.json",
         "infra",
         ".dev",
+        "**/data",
     ] {
         assert!(
             patterns.contains(&needed),

@@ -12,12 +12,13 @@ use deploy_checks::terraform::{
 };
 use hcl::Block;
 
-const MODULES: [&str; 5] = [
+const MODULES: [&str; 6] = [
     "resource_group",
     "key_vault",
     "container_registry",
     "container_apps",
     "static_web_app",
+    "postgres",
 ];
 
 fn infra() -> PathBuf {
@@ -53,6 +54,19 @@ fn copy_dir(from: &Path, to: &Path) {
         } else {
             fs::copy(&path, to.join(name)).expect("copy");
         }
+    }
+}
+
+/// For each `(file, from, to, expected)`: a copy of `infra/` with `from` replaced by `to` in
+/// `file` makes the security check report a problem containing `expected`.
+fn assert_each_break_is_caught(cases: &[(&str, &str, &str, &str)]) {
+    for (file, from, to, expected) in cases {
+        let dir = broken_copy(file, |t| t.replace(from, to));
+        let problems = security_problems(dir.path()).join("\n");
+        assert!(
+            problems.contains(expected),
+            "{file}: wanted {expected:?} in {problems}"
+        );
     }
 }
 
@@ -209,14 +223,7 @@ fn security_check_catches_access_policies_admin_user_and_registry_passwords() {
             "one azurerm_role_assignment",
         ),
     ];
-    for (file, from, to, expected) in cases {
-        let dir = broken_copy(file, |t| t.replace(from, to));
-        let problems = security_problems(dir.path()).join("\n");
-        assert!(
-            problems.contains(expected),
-            "{file}: wanted {expected:?} in {problems}"
-        );
-    }
+    assert_each_break_is_caught(&cases);
     let dir = broken_copy("locals.tf", |t| {
         t.replace(
             "role           = \"AcrPull\"",
@@ -410,6 +417,7 @@ fn layout_follows_azure_verified_modules() {
         ("container_registry", "azurerm_container_registry"),
         ("container_apps", "azurerm_container_app"),
         ("static_web_app", "azurerm_static_web_app"),
+        ("postgres", "azurerm_postgresql_flexible_server"),
     ] {
         let m = load(&infra().join("modules").join(module));
         assert!(
@@ -418,4 +426,137 @@ fn layout_follows_azure_verified_modules() {
         );
     }
     assert!(infra().join("terraform.tfvars.example").is_file());
+}
+
+/// Issue 8: PostgreSQL is optional (off by default), reached with the app's identity: the app is
+/// the server's Entra administrator, and gets a URL without a password plus DATABASE_AUTH=entra.
+#[test]
+fn postgres_is_optional_and_wired_to_the_apps_identity() {
+    let root = load(&infra());
+    let call = root
+        .module_calls()
+        .into_iter()
+        .find(|c| c.name == "postgres")
+        .expect("module postgres");
+    let input = |name: &str| {
+        call.inputs
+            .get(name)
+            .map(|e| expr_text(e))
+            .unwrap_or_default()
+    };
+    assert_eq!(input("name"), "var.postgres_server_name");
+    assert_eq!(
+        input("administrator_object_id"),
+        "module.container_apps.managed_identity_principal_id"
+    );
+    assert_eq!(
+        input("administrator_name"),
+        "module.container_apps.backend_app_name"
+    );
+    assert_eq!(input("database_name"), "local.postgres_database");
+
+    // The URL the app gets: the same server, the app's role, no password, verified TLS; null
+    // (SQLite in the container) when PostgreSQL is off.
+    let url = root
+        .blocks("locals")
+        .find_map(|b| attr(b.body(), "database_url"))
+        .map(expr_text)
+        .expect("local.database_url");
+    for part in [
+        "var.postgres_enabled ?",
+        "postgres://%s@%s.postgres.database.azure.com:5432/%s?sslmode=verify-full",
+        "var.backend_app_name",
+        "var.postgres_server_name",
+        "local.postgres_database",
+        ": null",
+    ] {
+        assert!(url.contains(part), "{part} in {url}");
+    }
+    let apps = root
+        .module_calls()
+        .into_iter()
+        .find(|c| c.name == "container_apps");
+    let passed = apps.and_then(|c| c.inputs.get("database_url").map(|e| expr_text(e)));
+    assert_eq!(passed.as_deref(), Some("local.database_url"));
+
+    let apps = load(&infra().join("modules/container_apps"));
+    let template = nested(container_app(&apps).body(), "template")
+        .next()
+        .expect("template");
+    let container = nested(template.body(), "container")
+        .next()
+        .expect("container");
+    let dynamic = nested(container.body(), "dynamic")
+        .find(|b| deploy_checks::terraform::label(b, 0) == "env")
+        .expect("a dynamic env block for the database");
+    let for_each = attr(dynamic.body(), "for_each")
+        .map(expr_text)
+        .unwrap_or_default();
+    for part in [
+        "var.database_url == null ? {}",
+        "DATABASE_URL",
+        "DATABASE_AUTH = \"entra\"",
+    ] {
+        assert!(for_each.contains(part), "{part} in {for_each}");
+    }
+
+    // The database belongs to the app's role only if it is created after the administrator.
+    let postgres = load(&infra().join("modules/postgres"));
+    let database = postgres
+        .resource("azurerm_postgresql_flexible_server_database", "this")
+        .expect("database");
+    let depends = attr(database.body(), "depends_on")
+        .map(expr_text)
+        .unwrap_or_default();
+    assert!(
+        depends.contains("azurerm_postgresql_flexible_server_active_directory_administrator.app"),
+        "{depends}"
+    );
+    let sku = postgres
+        .variables()
+        .get("sku_name")
+        .and_then(|b| attr(b.body(), "default"))
+        .map(expr_text);
+    assert_eq!(
+        sku.as_deref(),
+        Some("\"B_Standard_B1ms\""),
+        "the smallest burstable SKU"
+    );
+}
+
+#[test]
+fn security_check_catches_password_auth_plain_connections_and_an_always_on_database() {
+    let cases: [(&str, &str, &str, &str); 5] = [
+        (
+            "modules/postgres/main.tf",
+            "password_auth_enabled         = false",
+            "password_auth_enabled         = true",
+            "password_auth_enabled must be false",
+        ),
+        (
+            "modules/postgres/main.tf",
+            "active_directory_auth_enabled = true",
+            "active_directory_auth_enabled = false",
+            "active_directory_auth_enabled must be true",
+        ),
+        (
+            "modules/postgres/locals.tf",
+            "require_secure_transport = \"on\"",
+            "require_secure_transport = \"off\"",
+            "TLS must be enforced",
+        ),
+        (
+            "main.tf",
+            "count  = var.postgres_enabled ? 1 : 0",
+            "count  = 1",
+            "count = var.postgres_enabled ? 1 : 0",
+        ),
+        (
+            "variables.tf",
+            "  type        = bool\n  default     = false\n  description = \"Keep tasks",
+            "  type        = bool\n  default     = true\n  description = \"Keep tasks",
+            "postgres_enabled must default to false",
+        ),
+    ];
+    assert_each_break_is_caught(&cases);
 }

@@ -33,6 +33,8 @@ use axum::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
+pub mod postgres;
+
 /// The tenant and API the tests configure (any GUIDs would do).
 pub const TENANT_ID: &str = "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 pub const CLIENT_ID: &str = "0a1b2c3d-1111-4222-8333-944455566677";

@@ -1,10 +1,12 @@
 //! `cargo xtask bench`: the API's throughput on this machine, measured end to end.
 //!
 //! Builds the release `backend`, serves the test keys from an in-process stand-in for Entra ID,
-//! starts the API pointed at it, mints one valid token, loads `GET /api/tasks` with `wrk`
-//! (2 threads, 32 connections) and prints requests/s, p99 latency and the API's peak RSS
-//! (`VmHWM`), and the API's CPU time per request. Everything it starts is stopped before it
-//! returns.
+//! starts the API pointed at it with the chosen task store (in memory, an SQLite file in a
+//! temporary folder, or a throwaway PostgreSQL cluster), mints one valid token, loads
+//! `GET /api/tasks` and then `POST /api/tasks` with `wrk` (2 threads, 32 connections; a Lua
+//! script makes the POSTs) and prints requests/s, p99 latency, the API's peak RSS (`VmHWM`), the
+//! API's CPU time per request and the machine's load average. Everything it starts is stopped
+//! before it returns.
 
 use std::{
     path::{Path, PathBuf},
@@ -13,7 +15,7 @@ use std::{
 };
 
 use serde_json::json;
-use testkit::{CLIENT_ID, KeyServer, TENANT_ID, TestKey};
+use testkit::{CLIENT_ID, KeyServer, TENANT_ID, TestKey, postgres::TestPostgres};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,9 +25,16 @@ pub struct Args {
     /// Runs, each against a freshly started API.
     #[arg(long, default_value_t = 1)]
     runs: u32,
-    /// Path to load (`/api/tasks` is the reference; others help locate costs).
+    /// Path of the GET load (`/api/tasks` is the reference; others help locate costs).
     #[arg(long, default_value = "/api/tasks")]
     path: String,
+    /// Where the API keeps tasks.
+    #[arg(long, value_enum, default_value_t = Store::Memory)]
+    database: Store,
+    /// Loads, in order: `get` (the GET path) and `post` (`POST /api/tasks`, one new task per
+    /// request).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "get,post")]
+    load: Vec<Load>,
     /// Tasks in the store before the load (listed by every request).
     #[arg(long, default_value_t = 5)]
     tasks: u32,
@@ -35,6 +44,56 @@ pub struct Args {
     /// Use the existing target/release/backend.
     #[arg(long)]
     no_build: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Store {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Load {
+    Get,
+    Post,
+}
+
+/// wrk's request for the POST load (wrk runs it; see `wrk --help`, "-s").
+const POST_SCRIPT: &str = r#"wrk.method = "POST"
+wrk.body = '{"title":"benchmark task"}'
+wrk.headers["Content-Type"] = "application/json"
+"#;
+
+/// A fresh database for one run, and what must live as long as the run.
+enum RunDatabase {
+    Memory,
+    Sqlite(tempfile::TempDir),
+    Postgres(TestPostgres),
+}
+
+impl RunDatabase {
+    fn create(store: Store) -> Result<Self, String> {
+        Ok(match store {
+            Store::Memory => RunDatabase::Memory,
+            Store::Sqlite => RunDatabase::Sqlite(
+                tempfile::tempdir().map_err(|e| format!("temp dir for SQLite: {e}"))?,
+            ),
+            Store::Postgres => {
+                let cluster = TestPostgres::start();
+                cluster.create_owner("bench", "bench-password", "tasks");
+                RunDatabase::Postgres(cluster)
+            }
+        })
+    }
+
+    fn url(&self) -> String {
+        match self {
+            RunDatabase::Memory => "memory:".into(),
+            RunDatabase::Sqlite(dir) => format!("sqlite://{}/tasks.db", dir.path().display()),
+            RunDatabase::Postgres(cluster) => cluster.url("bench", Some("bench-password"), "tasks"),
+        }
+    }
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -52,6 +111,8 @@ struct Figures {
     peak_rss_kib: u64,
     /// CPU time the API used during the load (user + system).
     api_cpu: Duration,
+    /// The machine's 1-minute load average when the load ended.
+    load_average: String,
     errors: Option<String>,
 }
 
@@ -71,28 +132,73 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut claims = keys.claims("bench-user", &["Editor"]);
     claims["exp"] = json!(testkit::now() + 4 * 3600);
     let token = testkit::sign(&key, &claims);
+    let script = tempfile::Builder::new()
+        .suffix(".lua")
+        .tempfile()
+        .map_err(|e| format!("wrk script: {e}"))?;
+    std::fs::write(script.path(), POST_SCRIPT).map_err(|e| format!("wrk script: {e}"))?;
 
     println!(
-        "GET {}, wrk 2 threads, 32 connections, {}s per run, {} tasks in the store",
-        args.path, args.duration, args.tasks
+        "store {:?}; wrk 2 threads, 32 connections, {}s per load; GET {} with {} tasks in the store, then POST /api/tasks",
+        args.database, args.duration, args.path, args.tasks
     );
     for run in 1..=args.runs {
-        let mut api = Api::start(&binary, &keys, &args.vars)?;
+        let database = RunDatabase::create(args.database)?;
+        let mut vars = vec![
+            ("DATABASE_URL".to_owned(), database.url()),
+            // The POST load creates a task per request: no 507 during the measurement.
+            ("TASKS_MAX".to_owned(), "10000000".to_owned()),
+        ];
+        vars.extend(args.vars.iter().cloned());
+        let mut api = Api::start(&binary, &keys, &vars)?;
         let result = runtime
             .block_on(api.prepare(&token, args.tasks))
-            .and_then(|()| api.load(&args.path, &token, args.duration));
+            .and_then(|()| {
+                args.load
+                    .iter()
+                    .map(|load| {
+                        let (label, request) = match load {
+                            Load::Get => (format!("GET {}", args.path), Request::Get(&args.path)),
+                            Load::Post => {
+                                ("POST /api/tasks".to_owned(), Request::Post(script.path()))
+                            }
+                        };
+                        api.load(request, &token, args.duration)
+                            .map(|figures| (label, figures))
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            });
         api.stop();
-        let figures = result?;
-        let cpu_per_request = figures.api_cpu.as_secs_f64() * 1e6 / figures.requests.max(1) as f64;
-        println!(
-            "run {run}: {:.0} requests/s, p99 {}, peak RSS {:.1} MiB, API CPU {cpu_per_request:.1} µs/request{}",
-            figures.requests_per_sec,
-            figures.p99,
-            figures.peak_rss_kib as f64 / 1024.0,
-            figures.errors.map(|e| format!(", {e}")).unwrap_or_default()
-        );
+        for (label, figures) in result? {
+            let cpu_per_request =
+                figures.api_cpu.as_secs_f64() * 1e6 / figures.requests.max(1) as f64;
+            println!(
+                "run {run}: {label}: {:.0} requests/s, p99 {}, peak RSS {:.1} MiB, API CPU {cpu_per_request:.1} µs/request, load average {}{}",
+                figures.requests_per_sec,
+                figures.p99,
+                figures.peak_rss_kib as f64 / 1024.0,
+                figures.load_average,
+                figures.errors.map(|e| format!(", {e}")).unwrap_or_default()
+            );
+        }
     }
     Ok(())
+}
+
+/// What one wrk load sends.
+#[derive(Debug, Clone, Copy)]
+enum Request<'a> {
+    Get(&'a str),
+    /// `POST /api/tasks`, made by this wrk script.
+    Post(&'a Path),
+}
+
+/// The 1-minute load average of the machine (`/proc/loadavg`), to read figures against.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn which(program: &str) -> Option<PathBuf> {
@@ -189,20 +295,23 @@ impl Api {
         Ok(())
     }
 
-    fn load(&self, path: &str, token: &str, seconds: u32) -> Result<Figures, String> {
+    fn load(&self, request: Request<'_>, token: &str, seconds: u32) -> Result<Figures, String> {
         let cpu_before = self.cpu_time()?;
-        let output = Command::new("wrk")
-            .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency"])
-            .args(["-H", &format!("Authorization: Bearer {token}")])
-            .arg(self.url(path))
-            .output()
-            .map_err(|e| format!("wrk: {e}"))?;
+        let mut wrk = Command::new("wrk");
+        wrk.args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency"])
+            .args(["-H", &format!("Authorization: Bearer {token}")]);
+        match request {
+            Request::Get(path) => wrk.arg(self.url(path)),
+            Request::Post(script) => wrk.arg("-s").arg(script).arg(self.url("/api/tasks")),
+        };
+        let output = wrk.output().map_err(|e| format!("wrk: {e}"))?;
         let report = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             return Err(format!("wrk failed: {report}"));
         }
         let mut figures = parse_wrk(&report, self.peak_rss_kib()?)?;
         figures.api_cpu = self.cpu_time()?.saturating_sub(cpu_before);
+        figures.load_average = load_average();
         Ok(figures)
     }
 
@@ -296,6 +405,7 @@ fn parse_wrk(report: &str, peak_rss_kib: u64) -> Result<Figures, String> {
         p99,
         peak_rss_kib,
         api_cpu: Duration::ZERO,
+        load_average: String::new(),
         errors,
     })
 }

@@ -16,7 +16,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Load-test `GET /api/tasks` of the release API with wrk and report req/s, p99 and peak RSS.
+    /// Load-test `GET` and `POST /api/tasks` of the release API with wrk (any store) and report req/s, p99, peak RSS.
     Bench(bench::Args),
     /// Every check CI runs: formatting, lints, the SPA build, browser and workspace tests.
     Ci(ci::Args),

@@ -47,7 +47,7 @@ impl Default for MemoryStore {
 }
 
 impl TaskStore for MemoryStore {
-    fn list(&self, scope: Scope<'_>) -> StoreFuture<'_, Vec<Task>> {
+    fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>> {
         let result = self.with_state(|state| {
             Ok(state
                 .tasks

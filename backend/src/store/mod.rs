@@ -2,13 +2,25 @@
 //!
 //! The trait is async and fallible because durable stores (SQLite, PostgreSQL) are async and can
 //! fail; every store error becomes a 503 (or 507 when full) in [`crate::error`].
+//!
+//! [`open`] picks the store `DATABASE_URL` names: [`MemoryStore`] (tests), or [`SqlStore`] on
+//! SQLite or PostgreSQL, migrated before the API serves its first request.
 
 mod memory;
+mod migrations;
+mod postgres;
+mod settings;
+mod sql;
+mod sqlite;
+pub mod token;
 
-use std::{fmt, future::Future, pin::Pin};
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 pub use memory::MemoryStore;
+pub use settings::{DEFAULT_DATABASE_URL, Database, PgAuth, PgTarget, StoreSettings};
 use shared::Task;
+pub use sql::SqlStore;
+use token::DbTokenSource;
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -19,6 +31,58 @@ pub enum StoreError {
     Unavailable(String),
     #[error("task store full ({limit} tasks)")]
     Full { limit: usize },
+}
+
+/// The store could not be opened at start-up (unreachable, not writable, migration failed).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the task store: {0}")]
+pub struct OpenError(pub String);
+
+/// Opens (creating and migrating if needed) the store `settings` name.
+pub async fn open(settings: &StoreSettings) -> Result<Arc<dyn TaskStore>, OpenError> {
+    match &settings.database {
+        Database::Memory => {
+            tracing::warn!(
+                "DATABASE_URL=memory: tasks live in this process only and are lost when it stops; use it for tests, never in production"
+            );
+            let limit = usize::try_from(settings.max_tasks).unwrap_or(usize::MAX);
+            Ok(Arc::new(MemoryStore::new(limit)))
+        }
+        Database::Sqlite { path } => {
+            let store = sqlite::open(path, settings).await?;
+            tracing::info!(path = %path.display(), "task store: SQLite (WAL, synchronous=FULL)");
+            Ok(Arc::new(store))
+        }
+        Database::Postgres(target) => {
+            let store = postgres::open(target, settings).await?;
+            log_postgres(target);
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Opens a PostgreSQL store that signs in with passwords from `tokens` (whatever
+/// `target.auth` says): how tests stand in for Entra ID.
+pub async fn open_postgres_with_tokens(
+    target: &PgTarget,
+    settings: &StoreSettings,
+    tokens: Arc<dyn DbTokenSource>,
+) -> Result<SqlStore, OpenError> {
+    let store = postgres::open_with_tokens(target, settings, tokens).await?;
+    log_postgres(target);
+    Ok(store)
+}
+
+fn log_postgres(target: &PgTarget) {
+    let options = &target.options;
+    tracing::info!(
+        host = options.get_host(),
+        port = options.get_port(),
+        database = options.get_database().unwrap_or_default(),
+        user = options.get_username(),
+        auth = ?target.auth,
+        "task store: PostgreSQL"
+    );
 }
 
 /// Which tasks an operation may see: everyone's (Admin) or one owner's.
@@ -54,7 +118,7 @@ pub struct TaskChanges {
 
 pub trait TaskStore: Send + Sync + fmt::Debug {
     /// Tasks in `scope`, oldest first.
-    fn list(&self, scope: Scope<'_>) -> StoreFuture<'_, Vec<Task>>;
+    fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>>;
     fn create(&self, draft: TaskDraft) -> StoreFuture<'_, Task>;
     /// Applies `changes` to task `id` if it is in `scope`, in one step (no window in which the
     /// owner check and the write disagree); `None` if there is no such task in scope.

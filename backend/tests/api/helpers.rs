@@ -54,12 +54,14 @@ impl TestAppBuilder {
             ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
             ("AZURE_AUTHORITY_HOST", keys.authority_host()),
             ("ALLOWED_ORIGINS", "http://localhost:8080"),
+            // Tests that need a durable store set DATABASE_URL themselves.
+            ("DATABASE_URL", "memory:"),
         ] {
             vars.entry(name.to_owned())
                 .or_insert_with(|| value.to_owned());
         }
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
-        let state = AppState::from_config(&config).expect("state");
+        let state = AppState::from_config(&config).await.expect("state");
         let store = state.store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

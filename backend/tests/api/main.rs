@@ -1,6 +1,7 @@
 //! The API over real HTTP on loopback, against local stand-ins for Entra ID and Azure (`testkit`).
 //! One test binary: modules share [`helpers::TestApp`].
 
+mod binary;
 mod helpers;
 
 mod cors;
@@ -8,5 +9,6 @@ mod input;
 mod keys;
 mod ops;
 mod rbac;
+mod storage;
 mod validation;
 mod vault;

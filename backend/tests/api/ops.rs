@@ -1,16 +1,14 @@
 //! Operations: probes, the OpenAPI document, request ids, compression, and the binary's start-up
 //! and shutdown behaviour.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{process::Command, time::Duration};
 
 use reqwest::Method;
-use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::{
+    binary::{Running, backend},
+    helpers::TestApp,
+};
 
 #[tokio::test]
 async fn health_answers_healthy() {
@@ -138,13 +136,6 @@ async fn responses_are_compressed_when_asked() {
     );
 }
 
-fn backend() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
-    // No backend/.env from the developer's tree, no inherited configuration.
-    command.env_clear().current_dir(std::env::temp_dir());
-    command
-}
-
 #[test]
 fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     let cases = [
@@ -178,16 +169,6 @@ fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     }
 }
 
-/// Kills the API if the test fails before it stopped.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The real binary: starts, serves, logs requests by id without ever logging a token, and on
 /// SIGTERM finishes and exits 0 within the grace time.
 #[test]
@@ -195,64 +176,16 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let primary = testkit::TestKey::primary();
     let keys = runtime.block_on(testkit::KeyServer::start(&[&primary]));
-    let mut child = Running(
-        backend()
-            .envs([
-                ("AZURE_TENANT_ID", testkit::TENANT_ID),
-                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
-                ("AZURE_AUTHORITY_HOST", keys.authority_host()),
-                ("BIND_ADDRESS", "127.0.0.1"),
-                ("PORT", "0"),
-                ("LOG_FORMAT", "json"),
-                ("RUST_LOG", "debug"),
-                ("SHUTDOWN_TIMEOUT_SECS", "5"),
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start backend"),
+    let mut child = Running::start(
+        &keys,
+        &[
+            ("RUST_LOG", "debug"),
+            ("SHUTDOWN_TIMEOUT_SECS", "5"),
+            ("DATABASE_URL", "memory:"),
+        ],
     );
-    let stdout = BufReader::new(child.0.stdout.take().expect("stdout"));
-    let (sender, log) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        stdout
-            .lines()
-            .map_while(Result::ok)
-            .try_for_each(|line| sender.send(line))
-    });
-    let mut seen: Vec<String> = Vec::new();
-    // Start-up lines come in either order (the keys may load before the listener logs), so a line
-    // already received counts too.
-    let mut wait_for = |wanted: &dyn Fn(&Value) -> bool| -> Value {
-        if let Some(entry) = seen
-            .iter()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .find(|entry| wanted(entry))
-        {
-            return entry;
-        }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(line) = log.recv_timeout(left) else {
-                panic!(
-                    "no expected log line within 15 s; the API logged:\n{}",
-                    seen.join("\n")
-                );
-            };
-            seen.push(line.clone());
-            if let Ok(entry) = serde_json::from_str::<Value>(&line)
-                && wanted(&entry)
-            {
-                return entry;
-            }
-        }
-    };
-    let listening = wait_for(&|entry| entry["fields"]["message"] == "listening");
-    let address = listening["fields"]["address"]
-        .as_str()
-        .expect("address")
-        .to_owned();
-    wait_for(&|entry| entry["fields"]["message"] == "signing keys loaded");
+    let base = child.base_url();
+    child.wait_for_message("signing keys loaded");
 
     let valid = testkit::sign(&primary, &keys.claims("alice", &["Reader"]));
     let forged = testkit::sign(
@@ -264,7 +197,7 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
         let mut statuses = Vec::new();
         for (token, id) in [(&valid, "log-check-valid"), (&forged, "log-check-forged")] {
             let response = client
-                .get(format!("http://{address}/api/tasks"))
+                .get(format!("{base}/api/tasks"))
                 .bearer_auth(token)
                 .header("x-request-id", id)
                 .send()
@@ -275,7 +208,7 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
         statuses
     });
     assert_eq!(statuses, [200, 401]);
-    let refused = wait_for(&|entry| entry["fields"]["message"] == "token refused");
+    let refused = child.wait_for_message("token refused");
     assert_eq!(
         refused["span"]["request_id"], "log-check-forged",
         "{refused}"
@@ -288,27 +221,16 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
         "{refused}"
     );
 
-    let started = Instant::now();
     let killed = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
+        .args(["-TERM", &child.pid().to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(0));
-    seen.extend(log.try_iter());
+    let status = child.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "stops cleanly on SIGTERM");
     let signatures =
         [&valid, &forged].map(|token| token.rsplit('.').next().unwrap_or_default().to_owned());
-    for line in &seen {
+    for line in &child.seen {
         assert!(
             !signatures
                 .iter()
@@ -317,7 +239,10 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
         );
     }
     assert!(
-        seen.iter().any(|line| line.contains("log-check-valid")),
+        child
+            .seen
+            .iter()
+            .any(|line| line.contains("log-check-valid")),
         "request id logged"
     );
     drop(keys);

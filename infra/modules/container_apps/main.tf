@@ -78,6 +78,21 @@ resource "azurerm_container_app" "this" {
         value = "json"
       }
 
+      # PostgreSQL signed in to with the app's identity (DATABASE_AUTH=entra): a URL without a
+      # password. Without it the image's default SQLite file is used, which a replica loses when
+      # it stops.
+      dynamic "env" {
+        for_each = var.database_url == null ? {} : {
+          DATABASE_URL  = var.database_url
+          DATABASE_AUTH = "entra"
+        }
+
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
       liveness_probe {
         transport = "HTTP"
         port      = local.backend_port

@@ -144,6 +144,17 @@ variable "acr_login_server" {
   }
 }
 
+variable "database_url" {
+  type        = string
+  default     = null
+  description = "PostgreSQL URL the API signs in to with its identity (no password), or null for the image's default SQLite file."
+
+  validation {
+    condition     = var.database_url == null || can(regex("^postgres://[^:@/]+@[^/]+/[a-z_][a-z0-9_]*\\?sslmode=verify-full$", var.database_url))
+    error_message = "The database_url must be postgres://ROLE@HOST:5432/DATABASE?sslmode=verify-full, with no password, or null."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   default     = {}

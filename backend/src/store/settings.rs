@@ -1,0 +1,263 @@
+//! Which store to open and how, parsed once at start-up from `DATABASE_URL` and friends
+//! (`crate::config` reads the variables; the rules about what a URL may say live here).
+
+use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
+
+use reqwest::Url;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+use crate::{azure::AzureSettings, config::is_loopback_host};
+
+/// `DATABASE_URL` when unset: an SQLite file in `data/` under the working directory (the image
+/// sets `DATABASE_URL=sqlite:///data/tasks.db`, a folder its user owns).
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tasks.db";
+
+/// Everything the store needs, from configuration.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub database: Database,
+    /// Most tasks the store holds (all users together); creating more answers 507.
+    pub max_tasks: u64,
+    /// Connections in the pool, at most.
+    pub max_connections: u32,
+    /// Longest wait for a connection, a lock (SQLite `busy_timeout`) or a statement (PostgreSQL
+    /// `statement_timeout`): past it the request fails with 503 instead of hanging.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// `memory:`: tasks in this process only, lost on restart. For tests.
+    Memory,
+    /// `sqlite://PATH`: a file on this machine, created (with its folder) on first start.
+    Sqlite { path: PathBuf },
+    /// `postgres://…`: a server, with a password or an Entra ID token.
+    Postgres(Box<PgTarget>),
+}
+
+/// A PostgreSQL server to connect to. Its `Debug` leaves the password out.
+#[derive(Clone)]
+pub struct PgTarget {
+    pub options: PgConnectOptions,
+    pub auth: PgAuth,
+}
+
+impl fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgTarget")
+            .field("host", &self.options.get_host())
+            .field("port", &self.options.get_port())
+            .field("database", &self.options.get_database())
+            .field("user", &self.options.get_username())
+            .field("ssl_mode", &self.options.get_ssl_mode())
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+/// `DATABASE_AUTH`: how the API proves who it is to PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PgAuth {
+    /// `password` (default): the password in the URL (or `PGPASSWORD`, `~/.pgpass`), or none.
+    Password,
+    /// `entra`: an Entra ID access token of the app's Azure identity (the managed identity in
+    /// Azure), refreshed before it expires.
+    Entra { azure: AzureSettings },
+}
+
+/// URL parameters accepted for PostgreSQL; anything else is refused rather than ignored.
+const PG_PARAMETERS: [&str; 3] = ["sslmode", "sslrootcert", "application_name"];
+
+impl Database {
+    /// Parses `DATABASE_URL` for the authentication `auth`. The error is the reason, for a
+    /// message that names the variable.
+    pub fn parse(url: &str, auth: PgAuth) -> Result<Self, String> {
+        let is_postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if !is_postgres && auth != PgAuth::Password {
+            return Err("DATABASE_AUTH=entra needs a postgres:// URL".into());
+        }
+        if url == "memory:" {
+            Ok(Database::Memory)
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            sqlite_path(path).map(|path| Database::Sqlite { path })
+        } else if is_postgres {
+            postgres_target(url, auth).map(|target| Database::Postgres(Box::new(target)))
+        } else {
+            Err("expected sqlite://PATH, postgres://USER@HOST:PORT/DATABASE or memory:".into())
+        }
+    }
+}
+
+fn sqlite_path(path: &str) -> Result<PathBuf, String> {
+    if path.contains('?') {
+        return Err("SQLite URLs take no parameters: the API sets WAL, synchronous=FULL, a busy timeout and foreign keys itself".into());
+    }
+    if path.is_empty() || path.contains(":memory:") {
+        return Err("expected a file path, e.g. sqlite://data/tasks.db (use memory: for an in-memory store in tests)".into());
+    }
+    Ok(PathBuf::from(path))
+}
+
+fn postgres_target(text: &str, auth: PgAuth) -> Result<PgTarget, String> {
+    let url = Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    let host = url
+        .host_str()
+        .filter(|host| !host.is_empty())
+        .ok_or("the URL names no host")?;
+    if url.path().trim_start_matches('/').is_empty() {
+        return Err("the URL names no database, e.g. postgres://USER@HOST:5432/tasks".into());
+    }
+    for (key, _) in url.query_pairs() {
+        if !PG_PARAMETERS.contains(&key.as_ref()) {
+            return Err(format!(
+                "unsupported parameter {key:?} (accepted: {})",
+                PG_PARAMETERS.join(", ")
+            ));
+        }
+    }
+    if let PgAuth::Entra { .. } = auth {
+        if url.password().is_some() {
+            return Err("DATABASE_AUTH=entra uses an access token as the password: remove the password from the URL".into());
+        }
+        if url.username().is_empty() {
+            return Err("DATABASE_AUTH=entra needs the database role of the managed identity as the user, e.g. postgres://my-api-app@…".into());
+        }
+    }
+    let loopback = is_loopback_host(host);
+    let mut options = PgConnectOptions::from_str(text).map_err(|e| e.to_string())?;
+    let explicit_ssl = url.query_pairs().any(|(key, _)| key == "sslmode");
+    if !loopback {
+        if !explicit_ssl {
+            options = options.ssl_mode(PgSslMode::VerifyFull);
+        } else if !matches!(options.get_ssl_mode(), PgSslMode::VerifyFull) {
+            return Err("a server that is not on this machine needs sslmode=verify-full (the default): weaker modes do not check whose certificate it is, so a password or token could be sent to an impostor".into());
+        }
+    }
+    Ok(PgTarget { options, auth })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::CredentialKind;
+
+    fn entra() -> PgAuth {
+        PgAuth::Entra {
+            azure: AzureSettings {
+                credential: CredentialKind::DeveloperTools,
+                http_timeout: Duration::from_secs(10),
+            },
+        }
+    }
+
+    fn pg(url: &str, auth: PgAuth) -> PgTarget {
+        match Database::parse(url, auth) {
+            Ok(Database::Postgres(target)) => *target,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sqlite_paths() {
+        for (url, path) in [
+            ("sqlite://data/tasks.db", "data/tasks.db"),
+            ("sqlite:///var/lib/tasks.db", "/var/lib/tasks.db"),
+            ("sqlite:tasks.db", "tasks.db"),
+        ] {
+            match Database::parse(url, PgAuth::Password) {
+                Ok(Database::Sqlite { path: parsed }) => assert_eq!(parsed, PathBuf::from(path)),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        for bad in ["sqlite://", "sqlite::memory:", "sqlite://a.db?mode=ro"] {
+            assert!(Database::parse(bad, PgAuth::Password).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn memory_and_unknown_schemes() {
+        assert!(matches!(
+            Database::parse("memory:", PgAuth::Password),
+            Ok(Database::Memory)
+        ));
+        for bad in ["mysql://h/db", "tasks.db", "", "memory"] {
+            let error = Database::parse(bad, PgAuth::Password).expect_err(bad);
+            assert!(error.starts_with("expected sqlite://"), "{bad}: {error}");
+        }
+        let error = Database::parse("sqlite://t.db", entra()).expect_err("entra");
+        assert!(error.contains("postgres://"), "{error}");
+    }
+
+    #[test]
+    fn remote_postgres_must_verify_the_server_certificate() {
+        let azure = "postgres://api@srv.postgres.database.azure.com:5432/tasks";
+        let target = pg(azure, entra());
+        assert!(matches!(
+            target.options.get_ssl_mode(),
+            PgSslMode::VerifyFull
+        ));
+        assert_eq!(target.options.get_username(), "api");
+        assert_eq!(target.options.get_database(), Some("tasks"));
+        for weak in ["require", "verify-ca", "prefer", "disable"] {
+            let error =
+                Database::parse(&format!("{azure}?sslmode={weak}"), entra()).expect_err(weak);
+            assert!(error.contains("verify-full"), "{weak}: {error}");
+        }
+        pg(&format!("{azure}?sslmode=verify-full"), entra());
+        // A server on this machine may be reached without TLS (tests, a local PostgreSQL).
+        let local = pg(
+            "postgres://u:p@127.0.0.1:5433/t?sslmode=disable",
+            PgAuth::Password,
+        );
+        assert!(matches!(local.options.get_ssl_mode(), PgSslMode::Disable));
+        pg("postgresql://u@localhost/t", PgAuth::Password);
+        pg("postgres://u@[::1]:5432/t", entra());
+    }
+
+    #[test]
+    fn entra_urls_name_a_user_and_no_password() {
+        let with_password = "postgres://api:secret@127.0.0.1/tasks";
+        assert!(
+            Database::parse(with_password, entra())
+                .expect_err("password")
+                .contains("remove the password")
+        );
+        assert!(
+            Database::parse("postgres://127.0.0.1/tasks", entra())
+                .expect_err("user")
+                .contains("role of the managed identity")
+        );
+    }
+
+    #[test]
+    fn postgres_urls_are_complete_and_without_unknown_parameters() {
+        for (bad, reason) in [
+            ("postgres://u@h.example", "no database"),
+            ("postgres:///tasks", "no host"),
+            (
+                "postgres://u@127.0.0.1/t?sslmod=require",
+                "unsupported parameter",
+            ),
+            (
+                "postgres://u@127.0.0.1/t?options=-c%20x%3D1",
+                "unsupported parameter",
+            ),
+        ] {
+            let error = Database::parse(bad, PgAuth::Password).expect_err(bad);
+            assert!(error.contains(reason), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn debug_leaves_the_password_out() {
+        let target = pg("postgres://u:hunter2@127.0.0.1/t", PgAuth::Password);
+        let text = format!("{target:?}");
+        assert!(
+            !text.contains("hunter2") && text.contains("127.0.0.1"),
+            "{text}"
+        );
+    }
+}
