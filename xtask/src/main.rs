@@ -2,6 +2,7 @@
 
 mod bench;
 mod ci;
+mod dev;
 
 use std::{
     path::{Path, PathBuf},
@@ -23,20 +24,20 @@ enum Task {
     Bench(bench::Args),
     /// Every check CI runs: formatting, lints, the SPA build, browser and workspace tests.
     Ci(ci::Args),
+    /// The whole app locally, without an Azure tenant: dev-identity, the API and the SPA.
+    Dev(dev::Args),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
-        Task::Bench(args) => bench::run(&args),
-        Task::Ci(args) => ci::run(&args),
+        Task::Bench(args) => bench::run(&args).map(|()| ExitCode::SUCCESS),
+        Task::Ci(args) => ci::run(&args).map(|()| ExitCode::SUCCESS),
+        Task::Dev(args) => dev::run(&args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("xtask: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    result.unwrap_or_else(|message| {
+        eprintln!("xtask: {message}");
+        ExitCode::FAILURE
+    })
 }
 
 /// The workspace's root: the parent of this crate's directory.
