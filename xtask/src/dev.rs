@@ -73,6 +73,20 @@ struct Plan {
     api_binary: PathBuf,
 }
 
+impl Plan {
+    /// Where the parts' generated files go; the API runs here too, away from `backend/.env`.
+    fn dev_dir(&self) -> PathBuf {
+        self.root.join(".dev")
+    }
+
+    /// The SPA's own folder (its `config.json` and its build), one per SPA port: a second stack,
+    /// or the tests, never write this one's config, and `trunk serve` never overwrites `dist/`,
+    /// the release build the e2e tests serve. Generated, so it goes when the stack stops.
+    fn spa_dir(&self) -> PathBuf {
+        self.dev_dir().join(format!("spa-{}", self.ports.spa))
+    }
+}
+
 pub fn run(args: &Args) -> Result<ExitCode, String> {
     let ports = Ports::new(args.api_port, args.identity_port, args.spa_port)?;
     let root = crate::workspace_root();
@@ -151,6 +165,9 @@ async fn up(plan: &Plan) -> Result<ExitCode, String> {
     let mut parts = Parts::default();
     let outcome = supervise(plan, &provider, &mut parts, &mut signals).await;
     let killed = parts.stop(STOP_GRACE).await;
+    if plan.spa {
+        remove_generated(&plan.spa_dir());
+    }
     let provider = provider.shutdown().await;
     conclude(outcome, &killed, provider)
 }
@@ -180,7 +197,7 @@ async fn supervise(
 }
 
 fn start_parts(plan: &Plan, provider: &RunningProvider, parts: &mut Parts) -> Result<(), String> {
-    let dev_dir = plan.root.join(".dev");
+    let dev_dir = plan.dev_dir();
     std::fs::create_dir_all(&dev_dir)
         .map_err(|e| format!("cannot create {}: {e}", dev_dir.display()))?;
     let mut api = Command::new(&plan.api_binary);
@@ -201,9 +218,7 @@ fn start_parts(plan: &Plan, provider: &RunningProvider, parts: &mut Parts) -> Re
     parts.start("api", format!("the API ({})", shown.display()), api)?;
 
     if plan.spa {
-        // Its own folder per SPA port: a second stack, or the tests, never write this one's
-        // config, and `trunk serve` never overwrites `dist/`, the release build the e2e tests serve.
-        let spa_dir = dev_dir.join(format!("spa-{}", plan.ports.spa));
+        let spa_dir = plan.spa_dir();
         std::fs::create_dir_all(&spa_dir)
             .map_err(|e| format!("cannot create {}: {e}", spa_dir.display()))?;
         let config = spa_dir.join("config.json");
@@ -224,6 +239,16 @@ fn start_parts(plan: &Plan, provider: &RunningProvider, parts: &mut Parts) -> Re
         parts.start("spa", "the SPA (trunk serve)".into(), trunk)?;
     }
     Ok(())
+}
+
+/// Removes a generated folder; a failure is reported, not fatal: everything has stopped already.
+fn remove_generated(dir: &Path) {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            eprintln!("xtask dev: could not remove {}: {e}", dir.display());
+        }
+        _ => {}
+    }
 }
 
 /// Until the API is ready (it has the provider's keys) and the SPA answers.
