@@ -1,7 +1,8 @@
 //! Test-only stand-in for Microsoft Entra ID, shared by the API's integration tests and
 //! `cargo xtask bench`: throwaway RSA keys (`backend/tests/fixtures/`), a local HTTP server that
 //! publishes OpenID discovery documents and a JWKS at Entra's paths, and helpers to mint tokens,
-//! well-formed or deliberately broken.
+//! well-formed or deliberately broken. [`SpaClient`] gets real tokens from `dev-identity` instead,
+//! as the SPA does, for tests of the whole local stack.
 //!
 //! Nothing here is used by the API itself: it only ever trusts keys from the configured tenant.
 //!
@@ -34,6 +35,8 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
 pub mod postgres;
+mod spa;
+pub use spa::{SpaClient, Tokens};
 
 /// The tenant and API the tests configure (any GUIDs would do).
 pub const TENANT_ID: &str = "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";

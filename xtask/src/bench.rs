@@ -9,7 +9,7 @@
 //! before it returns.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -117,11 +117,8 @@ struct Figures {
 }
 
 pub fn run(args: &Args) -> Result<(), String> {
-    which("wrk").ok_or("wrk is not installed: apt-get install -y wrk")?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("no workspace root")?
-        .to_path_buf();
+    crate::find_on_path("wrk").ok_or("wrk is not installed: apt-get install -y wrk")?;
+    let root = crate::workspace_root();
     if !args.no_build {
         build_release(&root)?;
     }
@@ -201,17 +198,8 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|path| path.is_file())
-    })
-}
-
 fn build_release(root: &Path) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let status = Command::new(crate::cargo())
         .args(["build", "--release", "--package", "backend"])
         .current_dir(root)
         .status()

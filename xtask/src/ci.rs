@@ -179,7 +179,7 @@ fn missing_tools(no_browser: bool) -> Vec<String> {
     TOOLS
         .iter()
         .filter(|(tool, _)| !(no_browser && is_browser_tool(tool)))
-        .filter(|(tool, _)| !on_path(tool))
+        .filter(|(tool, _)| crate::find_on_path(tool).is_none())
         .map(|(tool, how)| format!("{tool} (install: {how})"))
         .collect()
 }
@@ -189,11 +189,6 @@ fn is_browser_tool(tool: &str) -> bool {
         tool,
         "trunk" | "wasm-bindgen" | "wasm-bindgen-test-runner" | "wasm-opt" | "chromedriver"
     )
-}
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
 }
 
 fn summarize(results: &[(&str, bool, Duration)]) -> Result<(), String> {

@@ -2,8 +2,12 @@
 
 mod bench;
 mod ci;
+mod dev;
 
-use std::process::ExitCode;
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use clap::{Parser, Subcommand};
 
@@ -20,18 +24,38 @@ enum Task {
     Bench(bench::Args),
     /// Every check CI runs: formatting, lints, the SPA build, browser and workspace tests.
     Ci(ci::Args),
+    /// The whole app locally, without an Azure tenant: dev-identity, the API and the SPA.
+    Dev(dev::Args),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
-        Task::Bench(args) => bench::run(&args),
-        Task::Ci(args) => ci::run(&args),
+        Task::Bench(args) => bench::run(&args).map(|()| ExitCode::SUCCESS),
+        Task::Ci(args) => ci::run(&args).map(|()| ExitCode::SUCCESS),
+        Task::Dev(args) => dev::run(&args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("xtask: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    result.unwrap_or_else(|message| {
+        eprintln!("xtask: {message}");
+        ExitCode::FAILURE
+    })
+}
+
+/// The workspace's root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// Where `program` is on `PATH`, if it is.
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| path.is_file())
+    })
+}
+
+/// The cargo running this task (so a `cargo +toolchain xtask` builds with that toolchain).
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod cors;
 mod input;
 mod keys;
+mod local_provider;
 mod ops;
 mod rbac;
 mod storage;
