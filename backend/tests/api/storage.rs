@@ -4,19 +4,12 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
-use axum::{
-    Json, Router,
-    extract::{RawQuery, State},
-    http::{HeaderMap, StatusCode},
-    routing::get,
-};
 use serde_json::{Value, json};
 use shared::Task;
-use testkit::{KeyServer, TestKey, postgres::TestPostgres};
+use testkit::{KeyServer, TestKey, azure::IdentityEndpoint, postgres::TestPostgres};
 
 use crate::binary::{Running, backend};
 
@@ -303,46 +296,6 @@ fn an_unreachable_or_unwritable_store_stops_the_start_with_exit_1() {
     }
 }
 
-/// One request to the identity endpoint: its query and its `X-IDENTITY-HEADER`.
-type IdentityRequest = (BTreeMap<String, String>, Option<String>);
-
-/// What the stand-in for the Container Apps identity endpoint was asked.
-#[derive(Debug, Default)]
-struct IdentityRequests(Mutex<Vec<IdentityRequest>>);
-
-/// `GET /msi/token` as Container Apps serves it (App Service protocol, api-version
-/// 2019-08-01): the token is the database role's password.
-async fn issue_token(
-    State((requests, password)): State<(Arc<IdentityRequests>, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Json<Value>, StatusCode> {
-    let query: BTreeMap<String, String> =
-        reqwest::Url::parse(&format!("http://x/?{}", query.unwrap_or_default()))
-            .map(|url| url.query_pairs().into_owned().collect())
-            .unwrap_or_default();
-    let secret = headers
-        .get("x-identity-header")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let authorized = secret.as_deref() == Some("identity-header-secret");
-    requests
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push((query.clone(), secret));
-    if !authorized {
-        return Err(StatusCode::UNAUTHORIZED);
-    }
-    let expires_on = testkit::now() + 3600;
-    Ok(Json(json!({
-        "access_token": password,
-        "expires_on": expires_on.to_string(),
-        "resource": query.get("resource"),
-        "token_type": "Bearer",
-    })))
-}
-
 /// `DATABASE_AUTH=entra` end to end: the binary asks the platform's identity endpoint for a
 /// token for Azure Database for PostgreSQL (as a user-assigned identity when
 /// `AZURE_MANAGED_IDENTITY_CLIENT_ID` is set), signs in with it as the password, and serves.
@@ -354,18 +307,10 @@ fn entra_mode_signs_in_with_the_managed_identity_token() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let key = TestKey::primary();
     let keys = runtime.block_on(KeyServer::start(&[&key]));
-    let requests = Arc::new(IdentityRequests::default());
-    let endpoint = runtime.block_on(async {
-        let router = Router::new()
-            .route("/msi/token", get(issue_token))
-            .with_state((requests.clone(), token.to_owned()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        format!("http://{address}/msi/token")
-    });
+    let identity = runtime.block_on(IdentityEndpoint::for_resource(
+        "https://ossrdbms-aad.database.windows.net",
+        token,
+    ));
     let client_id = "11112222-3333-4444-5555-666677778888";
     let url = cluster.url("ca-entra-rbac-api", None, "tasks");
     let mut api = Running::start(
@@ -374,8 +319,8 @@ fn entra_mode_signs_in_with_the_managed_identity_token() {
             ("DATABASE_URL", url.as_str()),
             ("DATABASE_AUTH", "entra"),
             ("AZURE_MANAGED_IDENTITY_CLIENT_ID", client_id),
-            ("IDENTITY_ENDPOINT", endpoint.as_str()),
-            ("IDENTITY_HEADER", "identity-header-secret"),
+            ("IDENTITY_ENDPOINT", identity.endpoint()),
+            ("IDENTITY_HEADER", identity.header()),
         ],
     );
     let client = Client::new(api.base_url(), &keys, &key);
@@ -388,18 +333,11 @@ fn entra_mode_signs_in_with_the_managed_identity_token() {
             (200, Some("via Entra"))
         );
     });
-    let asked = requests.0.lock().unwrap_or_else(PoisonError::into_inner);
-    let (query, secret) = asked.first().expect("the identity endpoint was asked");
-    assert_eq!(
-        query.get("resource").map(String::as_str),
-        Some("https://ossrdbms-aad.database.windows.net")
-    );
+    // The stand-in refuses a wrong X-IDENTITY-HEADER, api-version or resource: a task created
+    // means the API asked exactly as Container Apps expects.
+    let asked = identity.requests();
+    let query = asked.first().expect("the identity endpoint was asked");
     assert_eq!(query.get("client_id").map(String::as_str), Some(client_id));
-    assert_eq!(
-        query.get("api-version").map(String::as_str),
-        Some("2019-08-01")
-    );
-    assert_eq!(secret.as_deref(), Some("identity-header-secret"));
     assert!(
         api.seen
             .iter()

@@ -105,10 +105,7 @@ struct Api {
 
 impl Api {
     async fn start(env: &HashMap<&'static str, String>) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_backend"))
-            // No backend/.env from the developer's tree, no inherited configuration.
-            .env_clear()
-            .current_dir(std::env::temp_dir())
+        let mut child = Command::from(crate::binary::backend())
             .envs(env)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -516,9 +513,7 @@ fn bad_key_vault_settings_exit_2_with_one_line() {
         ),
     ];
     for (vars, expected) in cases {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
-            .env_clear()
-            .current_dir(std::env::temp_dir())
+        let output = crate::binary::backend()
             .envs(vars)
             .output()
             .expect("run backend");

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::{VAULT_RESOURCE, random_hex};
 
-/// The endpoint on `127.0.0.1:<free port>`, issuing one token for [`VAULT_RESOURCE`].
+/// The endpoint on `127.0.0.1:<free port>`, issuing one token for one resource.
 #[derive(Debug, Clone)]
 pub struct IdentityEndpoint {
     endpoint: String,
@@ -30,14 +30,22 @@ pub struct IdentityEndpoint {
 #[derive(Debug)]
 struct EndpointState {
     header: String,
+    /// The one resource (audience) it issues tokens for; others are refused as Entra would.
+    resource: String,
     token: String,
     /// Query strings of the token requests received.
     requests: Mutex<Vec<HashMap<String, String>>>,
 }
 
 impl IdentityEndpoint {
-    /// Starts the endpoint on the current Tokio runtime, issuing `token`.
+    /// Starts the endpoint on the current Tokio runtime, issuing `token` for Key Vault.
     pub async fn start(token: &str) -> Self {
+        Self::for_resource(VAULT_RESOURCE, token).await
+    }
+
+    /// Starts the endpoint issuing `token` for `resource` (e.g.
+    /// `https://ossrdbms-aad.database.windows.net` for Azure Database for PostgreSQL).
+    pub async fn for_resource(resource: &str, token: &str) -> Self {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind a loopback port");
@@ -47,6 +55,7 @@ impl IdentityEndpoint {
         );
         let state = Arc::new(EndpointState {
             header: random_hex(16),
+            resource: resource.to_owned(),
             token: token.to_owned(),
             requests: Mutex::default(),
         });
@@ -107,7 +116,7 @@ async fn issue(
         return refuse(StatusCode::BAD_REQUEST, "unsupported api-version");
     }
     let resource = query.get("resource").cloned().unwrap_or_default();
-    if resource != VAULT_RESOURCE {
+    if resource != state.resource {
         return refuse(StatusCode::BAD_REQUEST, "unknown resource");
     }
     let expires_on = crate::now() + 3600;
