@@ -5,11 +5,13 @@
 mod browser;
 mod error;
 pub mod site;
+mod stack;
 
 use std::path::{Path, PathBuf};
 
 pub use browser::{Browser, CHROMEDRIVER, CHROMIUM, ChromeDriver, WAIT, button, xpath_literal};
 pub use error::{Context, Failure, Outcome};
+pub use stack::{Api, Stack, StackOptions};
 
 /// `dist/` at the repository root, where `trunk build --release` writes the SPA.
 pub fn dist_dir() -> PathBuf {
