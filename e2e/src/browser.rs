@@ -8,7 +8,7 @@
 use std::{
     fmt::Write as _,
     future::Future,
-    net::{Ipv4Addr, TcpListener},
+    io::{BufRead, BufReader},
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -50,45 +50,48 @@ pub struct ChromeDriver {
 }
 
 impl ChromeDriver {
-    /// Starts chromedriver on a free loopback port and waits until it accepts sessions.
+    /// Starts chromedriver on a loopback port of its choosing and waits until it says which.
     pub async fn start() -> Outcome<Self> {
-        let port = free_port()?;
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
+        let mut child = Command::new(CHROMEDRIVER)
+            // Port 0: chromedriver picks a free one and prints it, so no other process can take it
+            // between our choice and its bind (and we can never talk to someone else's driver).
+            .arg("--port=0")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
             .context(format!("cannot start {CHROMEDRIVER}"))?;
+        let stdout = child.stdout.take();
+        // Dropped from here on, it stops chromedriver whatever happens below.
         let mut driver = Self {
             child,
-            url: format!("http://127.0.0.1:{port}/"),
+            url: String::new(),
         };
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(2))
-            .build()?;
-        let deadline = Instant::now() + DRIVER_START;
-        loop {
-            if let Some(status) = driver.child.try_wait()? {
-                return Err(Failure::new(format!(
-                    "{CHROMEDRIVER} exited at start: {status}"
-                )));
-            }
-            let status = client.get(format!("{}status", driver.url)).send().await;
-            if let Ok(response) = status
-                && let Ok(body) = response.bytes().await
-                && serde_json::from_slice::<Value>(&body).is_ok_and(|b| b["value"]["ready"] == true)
-            {
-                return Ok(driver);
-            }
-            ensure!(
-                Instant::now() < deadline,
-                "{CHROMEDRIVER} not ready within {DRIVER_START:?}"
-            );
-            tokio::time::sleep(POLL).await;
+        let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+        if let Some(stdout) = stdout {
+            // Reads until chromedriver exits: a full pipe would block it.
+            std::thread::spawn(move || {
+                let mut port_tx = Some(port_tx);
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if let Some(port) = started_on_port(&line)
+                        && let Some(tx) = port_tx.take()
+                    {
+                        let _ = tx.send(port);
+                    }
+                }
+            });
         }
+        let port = tokio::time::timeout(DRIVER_START, port_rx)
+            .await
+            .map_err(|_| {
+                Failure::new(format!(
+                    "{CHROMEDRIVER} did not start within {DRIVER_START:?}"
+                ))
+            })?
+            .map_err(|_| Failure::new(format!("{CHROMEDRIVER} exited at start")))?;
+        driver.url = format!("http://127.0.0.1:{port}/");
+        Ok(driver)
     }
 
     /// A new headless Chromium with a fresh profile: a new browser context, signed out of
@@ -149,11 +152,14 @@ impl Drop for ChromeDriver {
     }
 }
 
-/// A loopback port that was free a moment ago (chromedriver cannot report the one it picked).
-fn free_port() -> Outcome<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+/// The port in chromedriver's "ChromeDriver was started successfully on port 39551." line.
+fn started_on_port(line: &str) -> Option<u16> {
+    line.split_once("started successfully on port ")?
+        .1
+        .trim_end()
+        .trim_end_matches('.')
+        .parse()
+        .ok()
 }
 
 /// chromedriver's log endpoint: the browser console since the last read (`goog:loggingPrefs`).
@@ -457,6 +463,15 @@ mod tests {
         assert_eq!(xpath_literal("Add"), "'Add'");
         assert_eq!(xpath_literal("Editor's task"), "\"Editor's task\"");
         assert_eq!(xpath_literal(r#"a'b"c"#), r#"concat('a', "'", 'b"c')"#);
+    }
+
+    #[test]
+    fn chromedrivers_port_is_read_from_its_banner() {
+        assert_eq!(
+            started_on_port("ChromeDriver was started successfully on port 39551."),
+            Some(39551)
+        );
+        assert_eq!(started_on_port("Only local connections are allowed."), None);
     }
 
     #[test]
