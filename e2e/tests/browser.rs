@@ -96,7 +96,6 @@ async fn the_app_in_a_real_browser() {
         "Reader signs in from the home page and reads",
         &mut readers,
         async |b| {
-            b.open("/").await?;
             sign_in(b, reader, "/").await?;
             b.wait_for_element(
                 "the link \"Go to your dashboard\"",
@@ -126,7 +125,6 @@ async fn the_app_in_a_real_browser() {
         "Admin sees all tasks with owners and deletes the Editor's",
         &mut admins,
         async |b| {
-            b.open("/dashboard").await?;
             sign_in(b, admin, "/dashboard").await?;
             dashboard_shows(b, admin, "Admin", "All Tasks").await?;
             admin_deletes_editors_task(b, editor, reader).await
@@ -140,7 +138,6 @@ async fn the_app_in_a_real_browser() {
         "Guest without a role gets a clear message",
         &mut guests,
         async |b| {
-            b.open("/dashboard").await?;
             sign_in(b, guest, "/dashboard").await?;
             guest_has_no_role(b, guest).await?;
             b.screenshot("dashboard-guest").await.map(drop)
@@ -166,7 +163,6 @@ async fn the_app_in_a_real_browser() {
         "an expired access token is renewed silently",
         &mut renewing,
         async |b| {
-            b.open("/dashboard").await?;
             sign_in(b, editor, "/dashboard").await?;
             dashboard_shows(b, editor, "Editor", "My Tasks").await?;
             token_expiry_renews_silently(b, &stack).await
@@ -381,9 +377,10 @@ async fn ensure_no_session(b: &Browser, stack: &Stack) -> Outcome {
     Ok(())
 }
 
-/// Sign in through the provider's page from the page the browser is on: "Sign in", then the
-/// user's button on the provider's list, then back on `path` with the user's name in the navbar.
+/// Opens `path` signed out and signs in from there through the provider's page: "Sign in", then
+/// the user's button on the provider's list, then back on `path` with the user's name in the navbar.
 async fn sign_in(b: &Browser, user: &User, path: &str) -> Outcome {
+    b.open(path).await?;
     b.click_button("Sign in").await?;
     let choice = format!(
         "//button[@type='submit'][.//*[contains(@class,'name') and normalize-space(.)={}]]",
