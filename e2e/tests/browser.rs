@@ -306,6 +306,14 @@ fn task_row(title: &str) -> String {
     )
 }
 
+/// The list item of a task the list shows as completed.
+fn done_row(title: &str) -> String {
+    format!(
+        "{}[contains(concat(' ', @class, ' '), ' done ')]",
+        task_row(title)
+    )
+}
+
 async fn click_link(b: &Browser, text: &str) -> Outcome {
     let xpath = format!("//a[normalize-space(.)={}]", xpath_literal(text));
     let link = b
@@ -439,6 +447,9 @@ fn checkbox_of(title: &str) -> String {
     )
 }
 
+/// The notice a failed API call leaves on the page.
+const ERROR_NOTICE: &str = "//*[contains(@class,'notice') and contains(@class,'error')]";
+
 const ANY_DELETE: &str =
     "//button[normalize-space(.)='Delete' or starts-with(@aria-label,'Delete ')]";
 
@@ -460,10 +471,7 @@ async fn editor_manages_own_task(b: &Browser) -> Outcome {
     );
     checkbox.click().await?;
     // `done` comes from the list reloaded from the API after the change, not from the click.
-    let done = format!(
-        "{}[contains(concat(' ', @class, ' '), ' done ')]",
-        task_row(EDITOR_TASK)
-    );
+    let done = done_row(EDITOR_TASK);
     b.wait_for_element("the task marked done by the API", &done)
         .await?;
     e2e::ensure!(
@@ -478,10 +486,7 @@ async fn reload_keeps_session(b: &Browser, editor: &User) -> Outcome {
     b.reload().await?;
     b.wait_for_path("/dashboard").await?;
     dashboard_shows(b, editor, "Editor", "My Tasks").await?;
-    let done = format!(
-        "{}[contains(concat(' ', @class, ' '), ' done ')]",
-        task_row(EDITOR_TASK)
-    );
+    let done = done_row(EDITOR_TASK);
     b.wait_for_element("the completed task after the reload", &done)
         .await?;
     let checkbox = b
@@ -605,8 +610,7 @@ async fn guest_has_no_role(b: &Browser, guest: &User) -> Outcome {
     )
     .await?;
     e2e::ensure!(
-        !b.exists("//*[contains(@class,'notice') and contains(@class,'error')]")
-            .await?,
+        !b.exists(ERROR_NOTICE).await?,
         "a Guest sees an error:\n{}",
         b.text().await?
     );
@@ -654,8 +658,7 @@ impl Tokens {
     /// grant (each use rotates the refresh token), with no error and no page load.
     async fn renewed_silently(&self, b: &Browser, stack: &Stack) -> Outcome {
         e2e::ensure!(
-            !b.exists("//*[contains(@class,'notice') and contains(@class,'error')]")
-                .await?,
+            !b.exists(ERROR_NOTICE).await?,
             "an error after the token expired:\n{}",
             b.text().await?
         );
@@ -747,10 +750,7 @@ async fn token_expiry_renews_silently(b: &Browser, stack: &Stack) -> Outcome {
         .wait_for_element("the task's checkbox", &checkbox_of(AFTER_EXPIRY_TASK))
         .await?;
     checkbox.click().await?;
-    let done = format!(
-        "{}[contains(concat(' ', @class, ' '), ' done ')]",
-        task_row(AFTER_EXPIRY_TASK)
-    );
+    let done = done_row(AFTER_EXPIRY_TASK);
     b.wait_for_element("the task marked done after the API's 401", &done)
         .await?;
     believed.renewed_silently(b, stack).await
