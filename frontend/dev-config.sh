@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Trunk post_build hook (see Trunk.toml). For development builds only, copies the runtime
 # configuration named by SPA_CONFIG_FILE (default frontend/config.local.json, written by setup.sh)
-# into the build as /config.json. Release builds are left without one: deploy.sh and the e2e
-# harness write dist/config.json for the environment they deploy to.
+# into the build as /config.json. Release builds are left without one: deploy.sh writes
+# dist/config.json for the environment it deploys to, and the e2e tests serve theirs from memory.
 set -euo pipefail
 
 main() {

@@ -1,0 +1,41 @@
+//! The end-to-end test harness: the SPA's release build (`dist/`), the API and the local identity
+//! provider on loopback, and Debian's Chromium driven through chromedriver. The scenarios are in
+//! `tests/browser.rs`; the README's "End-to-end tests" says how to run them.
+
+mod browser;
+mod error;
+pub mod site;
+mod stack;
+
+use std::path::{Path, PathBuf};
+
+pub use browser::{Browser, CHROMEDRIVER, CHROMIUM, ChromeDriver, WAIT, button, xpath_literal};
+pub use error::{Context, Failure, Outcome};
+pub use stack::{Api, Stack, StackOptions};
+
+/// `dist/` at the repository root, where `trunk build --release` writes the SPA.
+pub fn dist_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("dist"), |root| root.join("dist"))
+}
+
+/// What the tests need and cannot build themselves, each missing piece as one line saying how to
+/// get it.
+pub fn missing_prerequisites(dist: &Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    if !dist.join("index.html").is_file() {
+        missing.push(format!(
+            "{} is missing: run `trunk build --release` (or `cargo xtask ci`) first",
+            dist.join("index.html").display()
+        ));
+    }
+    for (program, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
+        if !Path::new(program).is_file() {
+            missing.push(format!(
+                "{program} is missing: install the Debian package {package} (apt-get install {package})"
+            ));
+        }
+    }
+    missing
+}
