@@ -77,23 +77,56 @@ impl Scopes {
         self.offline_access
     }
 
+    /// What a refresh of a grant of `self` issues when it asks for `requested`: a subset (or all)
+    /// of the grant, never more, as RFC 6749 section 6 and Entra require. A scope the grant does
+    /// not hold is refused by name, since only a new sign-in (with consent) could add it.
+    ///
+    /// `offline_access` is kept from the grant whether or not the refresh repeats it: the used
+    /// refresh token dies, so the rotated one must come back or the session would end because
+    /// the client asked for fewer tokens.
+    pub(crate) fn narrow(self, requested: Scopes, api: Uuid) -> Result<Scopes, Error> {
+        let added: Vec<&str> = requested
+            .extras()
+            .into_iter()
+            .zip(self.extras())
+            .filter(|((asked, _), (held, _))| *asked && !*held)
+            .map(|((_, name), _)| name)
+            .collect();
+        if !added.is_empty() {
+            return Err(Error::InvalidScope(format!(
+                "The scope '{}' was not granted by the sign-in this refresh token comes from (granted: '{}'): a refresh can only ask for the granted scopes or fewer; sign in again to get more.",
+                added.join(" "),
+                self.granted(api)
+            )));
+        }
+        Ok(Scopes {
+            offline_access: self.offline_access,
+            ..requested
+        })
+    }
+
     /// The token response's `scope`: what was granted, API permission first.
     pub(crate) fn granted(self, api: Uuid) -> String {
-        let extras = [
-            (self.openid, "openid"),
-            (self.profile, "profile"),
-            (self.email, "email"),
-            (self.offline_access, "offline_access"),
-        ];
         std::iter::once(format!("api://{api}/{API_PERMISSION}"))
             .chain(
-                extras
+                self.extras()
                     .into_iter()
                     .filter(|(granted, _)| *granted)
                     .map(|(_, name)| name.to_owned()),
             )
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    /// The OpenID Connect scopes, each with whether it is included, in the order responses list
+    /// them. (The API permission is always included, so it is not among them.)
+    fn extras(self) -> [(bool, &'static str); 4] {
+        [
+            (self.openid, "openid"),
+            (self.profile, "profile"),
+            (self.email, "email"),
+            (self.offline_access, "offline_access"),
+        ]
     }
 }
 
@@ -140,6 +173,38 @@ mod tests {
         );
         let minimal = Scopes::parse(&format!("{API}/.default"), API).expect("bare client id");
         assert!(!minimal.id_token() && !minimal.refresh_token());
+    }
+
+    #[test]
+    fn a_refresh_narrows_the_grant_but_never_widens_it() {
+        let grant = Scopes::parse(&format!("openid offline_access {API}/access_as_user"), API)
+            .expect("valid");
+        let narrowed = grant
+            .narrow(
+                Scopes::parse(&format!("api://{API}/.default"), API).expect("valid"),
+                API,
+            )
+            .expect("a subset is allowed");
+        assert!(!narrowed.id_token(), "openid was not asked for");
+        assert!(
+            narrowed.refresh_token(),
+            "offline_access stays with the grant"
+        );
+        assert_eq!(grant.narrow(grant, API).expect("the same scopes"), grant);
+
+        let wider = Scopes::parse(
+            &format!("openid email profile api://{API}/access_as_user"),
+            API,
+        )
+        .expect("valid");
+        let refused = grant.narrow(wider, API).expect_err("wider");
+        assert!(matches!(refused, Error::InvalidScope(_)));
+        assert!(
+            refused
+                .to_string()
+                .contains("'profile email' was not granted"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! Like Entra for single-page apps, it only redeems cross-origin: the request must carry an
 //! `Origin` header, and CORS answers only the origins of the registered redirect URIs. Codes are
-//! single-use and live a minute; refresh tokens are rotated, the used one dies.
+//! single-use and live a minute; refresh tokens are rotated, the used one dies. A refresh can ask
+//! for the scopes its sign-in granted or fewer, never more.
 
 use aws_lc_rs::digest;
 use axum::{
@@ -63,7 +64,10 @@ struct TokenParams {
     client_info: Option<String>,
 }
 
-/// What a refresh token stands for.
+/// What a refresh token stands for: the user and the scopes their sign-in granted. A refresh may
+/// ask for fewer, but the rotated token still carries the whole grant (RFC 6749 section 6: "the
+/// refresh token scope MUST be identical"; Entra's refresh tokens are bound to the user and the
+/// client, not to what one request asked for), so narrowing once does not shrink later refreshes.
 #[derive(Debug, Clone)]
 pub(crate) struct RefreshGrant {
     user: String,
@@ -103,7 +107,12 @@ async fn token(
     let Form(params) = params?;
     let grant_type = required(params.grant_type.clone(), "grant_type")?;
     check_client(&state, &headers, &params)?;
-    let (user, scopes, nonce) = match grant_type.as_str() {
+    let Redeemed {
+        user,
+        scopes,
+        granted,
+        nonce,
+    } = match grant_type.as_str() {
         "authorization_code" => redeem_code(&state, &params)?,
         "refresh_token" => redeem_refresh_token(&state, &params)?,
         _ => return Err(Error::UnsupportedGrantType(grant_type)),
@@ -116,7 +125,7 @@ async fn token(
             token.clone(),
             RefreshGrant {
                 user: user.name().to_owned(),
-                scopes,
+                scopes: granted,
             },
             state.clock.now() + REFRESH_TOKEN_LIFETIME_SECS,
         );
@@ -173,9 +182,17 @@ fn check_client(state: &Shared, headers: &HeaderMap, params: &TokenParams) -> Re
     Ok(())
 }
 
-type Grant<'a> = (&'a User, Scopes, Option<String>);
+/// A grant the token endpoint accepted.
+struct Redeemed<'a> {
+    user: &'a User,
+    /// What this response issues.
+    scopes: Scopes,
+    /// What the sign-in granted: what a refresh token issued now stands for.
+    granted: Scopes,
+    nonce: Option<String>,
+}
 
-fn redeem_code<'a>(state: &'a Shared, params: &TokenParams) -> Result<Grant<'a>, Error> {
+fn redeem_code<'a>(state: &'a Shared, params: &TokenParams) -> Result<Redeemed<'a>, Error> {
     let code = required(params.code.clone(), "code")?;
     let redirect_uri = required(params.redirect_uri.clone(), "redirect_uri")?;
     let verifier = required(params.code_verifier.clone(), "code_verifier")?;
@@ -204,7 +221,12 @@ fn redeem_code<'a>(state: &'a Shared, params: &TokenParams) -> Result<Grant<'a>,
         .users
         .find(&grant.user)
         .ok_or(Error::GrantNotFound)?;
-    Ok((user, grant.scopes, grant.nonce))
+    Ok(Redeemed {
+        user,
+        scopes: grant.scopes,
+        granted: grant.scopes,
+        nonce: grant.nonce,
+    })
 }
 
 /// RFC 7636: the verifier's SHA-256, base64url, must be the challenge the code was issued for.
@@ -224,23 +246,47 @@ fn check_verifier(verifier: &str, challenge: &str) -> Result<(), Error> {
     }
 }
 
-fn redeem_refresh_token<'a>(state: &'a Shared, params: &TokenParams) -> Result<Grant<'a>, Error> {
+/// A refresh may ask for the scopes its sign-in granted or fewer (no `scope`: all of them); asking
+/// for more is `invalid_scope`. A refused request (bad scope included) leaves the refresh token
+/// usable: bad input changes nothing, and Entra's refresh tokens survive a failed request too. Only
+/// a refresh that issues tokens uses it up.
+fn redeem_refresh_token<'a>(
+    state: &'a Shared,
+    params: &TokenParams,
+) -> Result<Redeemed<'a>, Error> {
     let token = required(params.refresh_token.clone(), "refresh_token")?;
-    let grant = match state.refresh_tokens.take(&token, state.clock.now()) {
+    let api = state.settings.api_client_id;
+    let requested = params
+        .scope
+        .as_deref()
+        .map(|scope| Scopes::parse(scope, api))
+        .transpose()?;
+    let now = state.clock.now();
+    let grant = match state.refresh_tokens.get(&token, now) {
         Lookup::Found(grant) => grant,
         Lookup::Expired => return Err(Error::GrantExpired),
         Lookup::Missing => return Err(Error::GrantNotFound),
     };
-    let scopes = match &params.scope {
-        Some(scope) => Scopes::parse(scope, state.settings.api_client_id)?,
+    let scopes = match requested {
+        Some(requested) => grant.scopes.narrow(requested, api)?,
         None => grant.scopes,
     };
+    // Checked, so now used up. A concurrent refresh with the same token may have taken it since
+    // the lookup: then this one finds nothing, as if it had come second.
+    if !matches!(state.refresh_tokens.take(&token, now), Lookup::Found(_)) {
+        return Err(Error::GrantNotFound);
+    }
     let user = state
         .settings
         .users
         .find(&grant.user)
         .ok_or(Error::GrantNotFound)?;
-    Ok((user, scopes, None))
+    Ok(Redeemed {
+        user,
+        scopes,
+        granted: grant.scopes,
+        nonce: None,
+    })
 }
 
 #[cfg(test)]

@@ -4,5 +4,6 @@
 mod cli;
 mod flow;
 mod helpers;
+mod refresh_scope;
 mod refusals;
 mod rotation;
