@@ -133,10 +133,24 @@ async fn bad_patches_are_refused_and_change_nothing() {
     let token = app.token("editor", &["Editor"]);
     let task = app.seed("editor", "keep me").await;
     let path = format!("/api/tasks/{}", task.id);
-    let patches: [(&str, Value, u16, &str, &str); 5] = [
+    let patches: [(&str, Value, u16, &str, &str); 7] = [
         (
             "completed is a string",
             json!({"completed": "yes"}),
+            422,
+            "invalid_field",
+            "completed",
+        ),
+        (
+            "title is null",
+            json!({"title": null}),
+            422,
+            "invalid_field",
+            "title",
+        ),
+        (
+            "completed is null",
+            json!({"completed": null, "title": "new"}),
             422,
             "invalid_field",
             "completed",
