@@ -1,5 +1,5 @@
-//! Operations: probes, the OpenAPI document, request ids, compression, and the binary's start-up
-//! and shutdown behaviour.
+//! Operations: probes, the OpenAPI document, request ids, compression, request timeouts, and the
+//! binary's start-up and shutdown behaviour.
 
 use std::{process::Command, time::Duration};
 
@@ -7,7 +7,7 @@ use reqwest::Method;
 
 use crate::{
     binary::{Running, backend},
-    helpers::TestApp,
+    helpers::{SqliteWriteLock, TestApp, assert_error},
 };
 
 #[tokio::test]
@@ -134,6 +134,34 @@ async fn responses_are_compressed_when_asked() {
             .and_then(|v| v.to_str().ok()),
         Some("gzip")
     );
+}
+
+/// A request slower than `REQUEST_TIMEOUT_SECS` (a write waiting for a database lock held
+/// elsewhere) answers 408 as an `ApiError`, with the CORS grant so the SPA can read it.
+#[tokio::test]
+async fn a_slow_request_times_out_with_an_api_error_the_browser_can_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("tasks.db");
+    let app = TestApp::builder()
+        .var("DATABASE_URL", &format!("sqlite://{}", database.display()))
+        .var("DATABASE_TIMEOUT_SECS", "30")
+        .var("REQUEST_TIMEOUT_SECS", "1")
+        .start()
+        .await;
+    let token = app.token("editor", &["Editor"]);
+    let lock = SqliteWriteLock::take(&database).await;
+    let origin = "http://localhost:8080";
+    let request = app
+        .request(Method::POST, "/api/tasks")
+        .bearer_auth(&token)
+        .header("origin", origin)
+        .header("content-type", "application/json")
+        .body(r#"{"title": "behind a lock"}"#);
+    let reply = app.read(request).await;
+    assert_error(&reply, 408, "request_timeout", "1 s", "write behind a lock");
+    assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
+    lock.release().await;
+    assert_eq!(app.get("/api/tasks", Some(&token)).await.status, 200);
 }
 
 #[test]
