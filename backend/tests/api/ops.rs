@@ -1,12 +1,14 @@
 //! Operations: probes, the OpenAPI document, request ids, compression, request timeouts, and the
-//! binary's start-up and shutdown behaviour.
+//! binary's start-up (`backend/.env`) and shutdown behaviour.
 
 use std::{process::Command, time::Duration};
 
 use reqwest::Method;
+use testkit::{KeyServer, TestKey};
+use tokio::runtime::Runtime;
 
 use crate::{
-    binary::{Running, backend},
+    binary::{Running, backend, serving},
     helpers::{SqliteWriteLock, TestApp, assert_error},
 };
 
@@ -162,6 +164,48 @@ async fn a_slow_request_times_out_with_an_api_error_the_browser_can_read() {
     assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
     lock.release().await;
     assert_eq!(app.get("/api/tasks", Some(&token)).await.status, 200);
+}
+
+/// Without a single real variable, the binary runs from `backend/.env` in its working folder;
+/// a real variable wins over the file's value.
+#[test]
+fn backend_env_file_configures_the_binary_and_real_variables_win() {
+    let runtime = Runtime::new().expect("runtime");
+    let primary = TestKey::primary();
+    let keys = runtime.block_on(KeyServer::start(&[&primary]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("backend")).expect("backend folder");
+    let file: String = serving(&keys)
+        .iter()
+        .chain(&[("DATABASE_URL", "memory:")])
+        .map(|(name, value)| format!("{name}={value}\n"))
+        .collect();
+    std::fs::write(dir.path().join("backend/.env"), file).expect("write .env");
+    let token = testkit::sign(&primary, &keys.claims("alice", &["Reader"]));
+    let me_status = |real_vars: &[(&str, &str)]| {
+        let mut command = backend();
+        command.current_dir(dir.path()).envs(real_vars.iter().copied());
+        let mut child = Running::spawn(command);
+        let base = child.base_url();
+        child.wait_for_message("signing keys loaded");
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .get(format!("{base}/api/me"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        })
+    };
+    assert_eq!(me_status(&[]), 200, "tenant and API ids from backend/.env");
+    let other_api = [("AZURE_API_CLIENT_ID", "00000000-0000-4000-8000-00000000abcd")];
+    assert_eq!(
+        me_status(&other_api),
+        401,
+        "the real AZURE_API_CLIENT_ID, not the file's, names the token's audience"
+    );
 }
 
 #[test]
