@@ -113,8 +113,13 @@ impl Running {
         format!("http://{address}")
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// SIGTERM: what Container Apps sends before stopping a replica.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "SIGTERM not delivered");
     }
 
     /// The exit status, waiting at most `limit`.
