@@ -1,9 +1,10 @@
 //! Operations: probes, the OpenAPI document, request ids, compression, request timeouts, and the
 //! binary's start-up (`backend/.env`) and shutdown behaviour.
 
-use std::{path::Path, time::Duration};
+use std::time::Duration;
 
 use reqwest::Method;
+use tempfile::TempDir;
 use testkit::{KeyServer, TestKey};
 use tokio::{runtime::Runtime, task::JoinHandle};
 
@@ -324,79 +325,89 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
 /// Longest wait for requests in flight after SIGTERM, in the shutdown tests.
 const GRACE: Duration = Duration::from_secs(2);
 
-/// The binary on the SQLite file `database`, a POST in flight waiting for the write lock this
-/// test holds (`DATABASE_TIMEOUT_SECS` and `REQUEST_TIMEOUT_SECS` well past [`GRACE`]), then
-/// SIGTERM. Returns the binary, the lock and the POST's answer to come (its status).
-fn sigterm_while_a_write_waits(
-    runtime: &Runtime,
-    keys: &KeyServer,
-    primary: &TestKey,
-    database: &Path,
-) -> (Running, SqliteWriteLock, JoinHandle<reqwest::Result<u16>>) {
-    let url = format!("sqlite://{}", database.display());
-    let mut child = Running::start(
-        keys,
-        &[
-            ("RUST_LOG", "debug"),
-            ("DATABASE_URL", &url),
-            ("DATABASE_TIMEOUT_SECS", "30"),
-            ("REQUEST_TIMEOUT_SECS", "30"),
-            ("SHUTDOWN_TIMEOUT_SECS", &GRACE.as_secs().to_string()),
-        ],
-    );
-    let base = child.base_url();
-    child.wait_for_message("signing keys loaded");
-    let lock = runtime.block_on(SqliteWriteLock::take(database));
-    let token = testkit::sign(primary, &keys.claims("editor", &["Editor"]));
-    let post = runtime.spawn(async move {
-        let response = reqwest::Client::new()
-            .post(format!("{base}/api/tasks"))
-            .bearer_auth(token)
-            .header("x-request-id", "in-flight")
-            .header("content-type", "application/json")
-            .body(r#"{"title": "written during shutdown"}"#)
-            .send()
-            .await?;
-        Ok(response.status().as_u16())
-    });
-    child.wait_for(|entry| {
-        entry["fields"]["message"] == "started processing request"
-            && entry["span"]["request_id"] == "in-flight"
-    });
-    child.terminate();
-    child.wait_for_message("shutting down: finishing requests in flight");
-    (child, lock, post)
+/// The binary on a SQLite file, a POST in flight waiting for the write lock this test holds
+/// (`DATABASE_TIMEOUT_SECS` and `REQUEST_TIMEOUT_SECS` well past [`GRACE`]), and SIGTERM sent.
+struct SigtermDuringAWrite {
+    runtime: Runtime,
+    child: Running,
+    lock: SqliteWriteLock,
+    /// The POST's status, or the error of a request cut without an answer.
+    post: JoinHandle<reqwest::Result<u16>>,
+    _keys: KeyServer,
+    _dir: TempDir,
+}
+
+impl SigtermDuringAWrite {
+    fn start() -> Self {
+        let runtime = Runtime::new().expect("runtime");
+        let primary = TestKey::primary();
+        let keys = runtime.block_on(KeyServer::start(&[&primary]));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = dir.path().join("tasks.db");
+        let url = format!("sqlite://{}", database.display());
+        let mut child = Running::start(
+            &keys,
+            &[
+                ("RUST_LOG", "debug"),
+                ("DATABASE_URL", &url),
+                ("DATABASE_TIMEOUT_SECS", "30"),
+                ("REQUEST_TIMEOUT_SECS", "30"),
+                ("SHUTDOWN_TIMEOUT_SECS", &GRACE.as_secs().to_string()),
+            ],
+        );
+        let base = child.base_url();
+        child.wait_for_message("signing keys loaded");
+        let lock = runtime.block_on(SqliteWriteLock::take(&database));
+        let token = testkit::sign(&primary, &keys.claims("editor", &["Editor"]));
+        let post = runtime.spawn(async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/api/tasks"))
+                .bearer_auth(token)
+                .header("x-request-id", "in-flight")
+                .header("content-type", "application/json")
+                .body(r#"{"title": "written during shutdown"}"#)
+                .send()
+                .await?;
+            Ok(response.status().as_u16())
+        });
+        child.wait_for(|entry| {
+            entry["fields"]["message"] == "started processing request"
+                && entry["span"]["request_id"] == "in-flight"
+        });
+        child.terminate();
+        child.wait_for_message("shutting down: finishing requests in flight");
+        Self {
+            runtime,
+            child,
+            lock,
+            post,
+            _keys: keys,
+            _dir: dir,
+        }
+    }
 }
 
 /// A request that was in flight when SIGTERM came still gets its answer, then the process exits 0.
 #[test]
 fn sigterm_lets_a_request_in_flight_finish_with_its_answer() {
-    let runtime = Runtime::new().expect("runtime");
-    let primary = TestKey::primary();
-    let keys = runtime.block_on(KeyServer::start(&[&primary]));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, lock, post) =
-        sigterm_while_a_write_waits(&runtime, &keys, &primary, &dir.path().join("tasks.db"));
-    runtime.block_on(lock.release());
-    let answer = runtime.block_on(post).expect("join");
+    let mut scene = SigtermDuringAWrite::start();
+    scene.runtime.block_on(scene.lock.release());
+    let answer = scene.runtime.block_on(scene.post).expect("join");
     assert_eq!(answer.ok(), Some(201), "the request in flight is answered");
-    assert_eq!(child.wait_exit(GRACE).code(), Some(0));
+    assert_eq!(scene.child.wait_exit(GRACE).code(), Some(0));
 }
 
 /// A request still running at the end of `SHUTDOWN_TIMEOUT_SECS` does not hold the process: it
 /// exits 0 by then (plus a margin for a busy machine), saying so in its log.
 #[test]
 fn sigterm_stops_at_the_grace_time_even_when_a_request_takes_longer() {
-    let runtime = Runtime::new().expect("runtime");
-    let primary = TestKey::primary();
-    let keys = runtime.block_on(KeyServer::start(&[&primary]));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, lock, post) =
-        sigterm_while_a_write_waits(&runtime, &keys, &primary, &dir.path().join("tasks.db"));
-    let status = child.wait_exit(GRACE + Duration::from_secs(3));
+    let mut scene = SigtermDuringAWrite::start();
+    let status = scene.child.wait_exit(GRACE + Duration::from_secs(3));
     assert_eq!(status.code(), Some(0));
-    child.wait_for_message("requests still in flight at the shutdown deadline were dropped");
-    let answer = runtime.block_on(post).expect("join");
+    scene
+        .child
+        .wait_for_message("requests still in flight at the shutdown deadline were dropped");
+    let answer = scene.runtime.block_on(scene.post).expect("join");
     assert!(answer.is_err(), "the cut request got no answer: {answer:?}");
-    runtime.block_on(lock.release());
+    scene.runtime.block_on(scene.lock.release());
 }
