@@ -41,6 +41,9 @@ pub enum AppError {
     Path(#[from] PathRejection),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The request took longer than `REQUEST_TIMEOUT_SECS`.
+    #[error("request timed out after {limit:?}")]
+    RequestTimeout { limit: std::time::Duration },
 }
 
 /// RFC 6750 §3: a bare challenge when no token was sent, `invalid_token` when one was refused.
@@ -161,6 +164,17 @@ impl IntoResponse for AppError {
                 "store_full",
                 format!("the task store holds at most {limit} tasks; delete some first"),
             ),
+            AppError::RequestTimeout { limit } => {
+                tracing::warn!(limit_secs = limit.as_secs(), "request timed out");
+                body(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    format!(
+                        "the request did not complete within {} s; a change may still have been applied, so reload before retrying",
+                        limit.as_secs()
+                    ),
+                )
+            }
             AppError::Store(err) => {
                 tracing::error!(error = %err, "task store failed");
                 body(

@@ -22,9 +22,9 @@ use std::{any::Any, future::Future, sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
+    extract::{DefaultBodyLimit, Request, State},
     http::{HeaderValue, Method, StatusCode, header},
-    middleware,
+    middleware::{self, Next},
     response::{IntoResponse, Response},
 };
 use tokio::net::TcpListener;
@@ -33,7 +33,6 @@ use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
 };
 
 use crate::{
@@ -98,7 +97,7 @@ impl AppState {
 }
 
 /// The whole application: routes, then the layers every request passes through (request id,
-/// tracing, panic guard, timeout, compression, CORS, body limit).
+/// tracing, panic guard, compression, CORS, timeout, body limit).
 pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(state.web.allowed_origins.clone()))
@@ -116,19 +115,26 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { AppError::RouteNotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state)
-        // Layers listed innermost first: the last one added sees the request first.
+        // Layers listed innermost first: the last one added sees the request first. The timeout
+        // sits inside CORS so that a browser can read its answer.
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(cors)
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(telemetry::http_trace())
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(middleware::map_request(telemetry::sanitize_request_id))
+}
+
+/// Answers [`AppError::RequestTimeout`] when the rest of the stack takes longer than `limit`
+/// (tower-http's `TimeoutLayer` would answer an empty body, not an `ApiError`). The work in
+/// flight is dropped with the future.
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    tokio::time::timeout(limit, next.run(request))
+        .await
+        .unwrap_or_else(|_| AppError::RequestTimeout { limit }.into_response())
 }
 
 /// A handler panicked: log it, answer 500 without details.

@@ -7,7 +7,7 @@
 use axum::{extract::Request, http::HeaderName};
 use tower_http::{
     classify::{ServerErrorsAsFailures, SharedClassifier},
-    trace::{DefaultOnResponse, TraceLayer},
+    trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer},
 };
 use tracing::{Level, Span};
 use tracing_subscriber::EnvFilter;
@@ -57,15 +57,16 @@ pub async fn sanitize_request_id(mut request: Request) -> Request {
 pub type HttpTrace = TraceLayer<
     SharedClassifier<ServerErrorsAsFailures>,
     fn(&Request) -> Span,
-    (),
+    DefaultOnRequest,
     DefaultOnResponse,
 >;
 
-/// One span per request; the response (status, latency) is logged at info.
+/// One span per request; the response (status, latency) is logged at info, and its start at
+/// debug, so a request that hangs shows up before it ends.
 pub fn http_trace() -> HttpTrace {
     TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&Request) -> Span)
-        .on_request(())
+        .on_request(DefaultOnRequest::new().level(Level::DEBUG))
         .on_response(DefaultOnResponse::new().level(Level::INFO))
 }
 

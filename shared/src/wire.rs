@@ -46,14 +46,38 @@ pub struct NewTask {
 }
 
 /// `PATCH /api/tasks/{id}`: the fields to change; absent fields are left as they are.
+///
+/// An explicit `null` is refused rather than read as "no change": a client sending
+/// `{"title": null}` most likely meant to clear or set something, and silently doing nothing
+/// would hide its bug.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub completed: Option<bool>,
+}
+
+/// An optional field that, when present, must hold a `T`: serde's own error ("invalid type:
+/// null, expected a string") names the field, where `Option<T>` would take `null` as absent.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Every error the API answers with: a stable machine-readable `code` and a sentence for people.
@@ -90,6 +114,14 @@ mod tests {
             serde_json::to_string(&patch).expect("serialize"),
             r#"{"completed":true}"#
         );
+    }
+
+    #[test]
+    fn patch_fields_are_not_nullable() {
+        for body in [r#"{"title":null}"#, r#"{"completed":null}"#] {
+            let err = serde_json::from_str::<TaskPatch>(body).expect_err(body);
+            assert!(err.to_string().contains("null"), "{body}: {err}");
+        }
     }
 
     #[test]

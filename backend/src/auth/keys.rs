@@ -58,20 +58,20 @@ impl TenantKeys {
     }
 }
 
+/// Not the issuers: they spell out the tenant id, which Key Vault mode keeps out of logs.
 impl fmt::Debug for TenantKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantKeys")
-            .field("v1_issuer", &self.v1_issuer)
-            .field("v2_issuer", &self.v2_issuer)
             .field("kids", &self.kids())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 /// Why keys could not be fetched. Logged at error level (operators must see it); never sent.
+/// URLs are shown with the tenant id as `{tenant}` (see [`EntraDiscovery::shown`]).
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("GET {url}: {source}")]
+    #[error("GET {url}: {}", crate::azure::error_chain(.source))]
     Http {
         url: String,
         #[source]
@@ -101,11 +101,20 @@ pub trait KeySource: Send + Sync + fmt::Debug {
 
 /// Entra's OpenID Connect discovery: the v2 document names the v2 issuer and the JWKS, the v1
 /// document the v1 issuer.
-#[derive(Debug)]
 pub struct EntraDiscovery {
     client: reqwest::Client,
+    tenant_id: String,
     v2_metadata: Url,
     v1_metadata: Url,
+}
+
+impl fmt::Debug for EntraDiscovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EntraDiscovery")
+            .field("v2_metadata", &self.shown(self.v2_metadata.as_str()))
+            .field("v1_metadata", &self.shown(self.v1_metadata.as_str()))
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]
@@ -147,31 +156,47 @@ impl EntraDiscovery {
         };
         Self {
             client,
+            tenant_id: tenant_id.to_owned(),
             v2_metadata: document("v2.0/.well-known/openid-configuration"),
             v1_metadata: document(".well-known/openid-configuration"),
         }
     }
 
+    /// `url` for a log line, its tenant id segment replaced by `{tenant}`: Key Vault mode keeps
+    /// the id in the vault, and the host and path shape are what an operator needs to act.
+    fn shown(&self, url: &str) -> String {
+        url.split('/')
+            .map(|segment| {
+                if segment.eq_ignore_ascii_case(&self.tenant_id) {
+                    "{tenant}"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     async fn get_json<T: DeserializeOwned>(&self, url: &Url) -> Result<T, FetchError> {
-        let http = |source| FetchError::Http {
-            url: url.to_string(),
-            source,
+        let shown = || self.shown(url.as_str());
+        // reqwest's own message repeats the full URL.
+        let http = |source: reqwest::Error| FetchError::Http {
+            url: shown(),
+            source: source.without_url(),
         };
         let mut response = self.client.get(url.clone()).send().await.map_err(http)?;
         if !response.status().is_success() {
             return Err(FetchError::Status {
-                url: url.to_string(),
+                url: shown(),
                 status: response.status().as_u16(),
             });
         }
         let body = read_limited(&mut response, MAX_DOCUMENT_BYTES)
             .await
             .map_err(http)?
-            .ok_or_else(|| FetchError::TooLarge {
-                url: url.to_string(),
-            })?;
+            .ok_or_else(|| FetchError::TooLarge { url: shown() })?;
         serde_json::from_slice(&body).map_err(|source| FetchError::Json {
-            url: url.to_string(),
+            url: shown(),
             source,
         })
     }
@@ -187,7 +212,8 @@ impl EntraDiscovery {
             .filter(crate::config::is_secure_endpoint)
             .ok_or_else(|| {
                 FetchError::Invalid(format!(
-                    "jwks_uri {jwks_uri:?} is not an https URL (or http on loopback)"
+                    "jwks_uri {:?} is not an https URL (or http on loopback)",
+                    self.shown(&jwks_uri)
                 ))
             })?;
         if v1.issuer.is_empty() || v2.issuer.is_empty() {
@@ -460,6 +486,21 @@ mod tests {
         assert!(parse(serde_json::json!([])).is_err());
         let too_many: Vec<_> = (0..=MAX_KEYS).map(|i| rsa(&i.to_string())).collect();
         assert!(parse(serde_json::Value::from(too_many)).is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_the_tenant_id() {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let host = Url::parse("https://login.microsoftonline.com").expect("host");
+        let discovery = EntraDiscovery::new(reqwest::Client::new(), &host, tenant);
+        let mut keys = test_keys();
+        keys.v2_issuer = format!("https://login.microsoftonline.com/{tenant}/v2.0");
+        let shown = format!("{discovery:?} {keys:?}");
+        assert!(!shown.contains(tenant), "{shown}");
+        assert!(
+            shown.contains("https://login.microsoftonline.com/{tenant}/v2.0/.well-known/"),
+            "{shown}"
+        );
     }
 
     #[test]

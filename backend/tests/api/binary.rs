@@ -19,6 +19,19 @@ pub fn backend() -> Command {
     command
 }
 
+/// What [`Running::start`] configures: the test tenant and API against `keys`, a free loopback
+/// port, JSON logs.
+pub fn serving(keys: &KeyServer) -> [(&'static str, &str); 6] {
+    [
+        ("AZURE_TENANT_ID", testkit::TENANT_ID),
+        ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
+        ("AZURE_AUTHORITY_HOST", keys.authority_host()),
+        ("BIND_ADDRESS", "127.0.0.1"),
+        ("PORT", "0"),
+        ("LOG_FORMAT", "json"),
+    ]
+}
+
 /// The longest wait for an expected log line.
 const LOG_WAIT: Duration = Duration::from_secs(20);
 
@@ -32,16 +45,14 @@ pub struct Running {
 impl Running {
     /// Starts the API against `keys` on a free loopback port with JSON logs, plus `vars`.
     pub fn start(keys: &KeyServer, vars: &[(&str, &str)]) -> Self {
-        let mut child = backend()
-            .envs([
-                ("AZURE_TENANT_ID", testkit::TENANT_ID),
-                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
-                ("AZURE_AUTHORITY_HOST", keys.authority_host()),
-                ("BIND_ADDRESS", "127.0.0.1"),
-                ("PORT", "0"),
-                ("LOG_FORMAT", "json"),
-            ])
-            .envs(vars.iter().copied())
+        let mut command = backend();
+        command.envs(serving(keys)).envs(vars.iter().copied());
+        Self::spawn(command)
+    }
+
+    /// Runs `command` (made from [`backend`]) and reads its log.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .spawn()
             .expect("start backend");
@@ -102,8 +113,13 @@ impl Running {
         format!("http://{address}")
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// SIGTERM: what Container Apps sends before stopping a replica.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "SIGTERM not delivered");
     }
 
     /// The exit status, waiting at most `limit`.

@@ -1,7 +1,9 @@
 //! [`TestApp`]: the real application on a loopback port, configured through the same variables as
 //! production, with a [`KeyServer`] publishing the test keys at Entra's paths.
 
-use std::{collections::HashMap, future::pending, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap, future::pending, net::SocketAddr, path::Path, sync::Arc, time::Duration,
+};
 
 use backend::{
     AppState, app,
@@ -12,6 +14,7 @@ use backend::{
 use reqwest::{Method, header::HeaderMap};
 use serde_json::Value;
 use shared::Task;
+use sqlx::{Connection, SqliteConnection, sqlite::SqliteConnectOptions};
 pub use testkit::{KeyServer, TestKey};
 
 /// The longest any test waits for a state change (keys loaded, ...).
@@ -223,4 +226,29 @@ pub fn assert_error(reply: &Reply, status: u16, code: &str, word: &str, case: &s
         "{case}: message {:?} should mention {word:?}",
         reply.message()
     );
+}
+
+/// SQLite's write lock on a database file, held by this test as another writer would hold it:
+/// the API's writes wait for it (up to `DATABASE_TIMEOUT_SECS`), so a request is slow for real.
+pub struct SqliteWriteLock(SqliteConnection);
+
+impl SqliteWriteLock {
+    pub async fn take(database: &Path) -> Self {
+        let options = SqliteConnectOptions::new().filename(database);
+        let mut connection = SqliteConnection::connect_with(&options)
+            .await
+            .expect("open the database");
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut connection)
+            .await
+            .expect("take the write lock");
+        Self(connection)
+    }
+
+    pub async fn release(mut self) {
+        sqlx::query("ROLLBACK")
+            .execute(&mut self.0)
+            .await
+            .expect("release the write lock");
+    }
 }

@@ -133,10 +133,24 @@ async fn bad_patches_are_refused_and_change_nothing() {
     let token = app.token("editor", &["Editor"]);
     let task = app.seed("editor", "keep me").await;
     let path = format!("/api/tasks/{}", task.id);
-    let patches: [(&str, Value, u16, &str, &str); 5] = [
+    let patches: [(&str, Value, u16, &str, &str); 7] = [
         (
             "completed is a string",
             json!({"completed": "yes"}),
+            422,
+            "invalid_field",
+            "completed",
+        ),
+        (
+            "title is null",
+            json!({"title": null}),
+            422,
+            "invalid_field",
+            "title",
+        ),
+        (
+            "completed is null",
+            json!({"completed": null, "title": "new"}),
             422,
             "invalid_field",
             "completed",
@@ -195,6 +209,35 @@ async fn bad_patches_are_refused_and_change_nothing() {
         app.all_tasks().await,
         [task],
         "a refused request changed the task"
+    );
+}
+
+#[tokio::test]
+async fn a_full_store_refuses_new_tasks_with_507_and_creates_nothing() {
+    let app = TestApp::builder().var("TASKS_MAX", "2").start().await;
+    let token = app.token("editor", &["Editor"]);
+    let mut replies = Vec::new();
+    for title in ["first", "second", "third"] {
+        let body = json!({ "title": title });
+        replies.push(
+            app.send(Method::POST, "/api/tasks", Some(&token), Some(&body))
+                .await,
+        );
+    }
+    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
+    assert_eq!(statuses, [201, 201, 507], "{replies:?}");
+    assert_error(
+        &replies[2],
+        507,
+        "store_full",
+        "at most 2 tasks",
+        "TASKS_MAX reached",
+    );
+    let titles: Vec<String> = app.all_tasks().await.into_iter().map(|t| t.title).collect();
+    assert_eq!(
+        titles,
+        ["first", "second"],
+        "the refused task was not created"
     );
 }
 

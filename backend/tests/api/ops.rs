@@ -1,13 +1,16 @@
-//! Operations: probes, the OpenAPI document, request ids, compression, and the binary's start-up
-//! and shutdown behaviour.
+//! Operations: probes, the OpenAPI document, request ids, compression, request timeouts, and the
+//! binary's start-up (`backend/.env`) and shutdown behaviour.
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
 use reqwest::Method;
+use tempfile::TempDir;
+use testkit::{KeyServer, TestKey};
+use tokio::{runtime::Runtime, task::JoinHandle};
 
 use crate::{
-    binary::{Running, backend},
-    helpers::TestApp,
+    binary::{Running, backend, serving},
+    helpers::{SqliteWriteLock, TestApp, assert_error},
 };
 
 #[tokio::test]
@@ -136,6 +139,81 @@ async fn responses_are_compressed_when_asked() {
     );
 }
 
+/// A request slower than `REQUEST_TIMEOUT_SECS` (a write waiting for a database lock held
+/// elsewhere) answers 408 as an `ApiError`, with the CORS grant so the SPA can read it.
+#[tokio::test]
+async fn a_slow_request_times_out_with_an_api_error_the_browser_can_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("tasks.db");
+    let app = TestApp::builder()
+        .var("DATABASE_URL", &format!("sqlite://{}", database.display()))
+        .var("DATABASE_TIMEOUT_SECS", "30")
+        .var("REQUEST_TIMEOUT_SECS", "1")
+        .start()
+        .await;
+    let token = app.token("editor", &["Editor"]);
+    let lock = SqliteWriteLock::take(&database).await;
+    let origin = "http://localhost:8080";
+    let request = app
+        .request(Method::POST, "/api/tasks")
+        .bearer_auth(&token)
+        .header("origin", origin)
+        .header("content-type", "application/json")
+        .body(r#"{"title": "behind a lock"}"#);
+    let reply = app.read(request).await;
+    assert_error(&reply, 408, "request_timeout", "1 s", "write behind a lock");
+    assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
+    lock.release().await;
+    assert_eq!(app.get("/api/tasks", Some(&token)).await.status, 200);
+}
+
+/// Without a single real variable, the binary runs from `backend/.env` in its working folder;
+/// a real variable wins over the file's value.
+#[test]
+fn backend_env_file_configures_the_binary_and_real_variables_win() {
+    let runtime = Runtime::new().expect("runtime");
+    let primary = TestKey::primary();
+    let keys = runtime.block_on(KeyServer::start(&[&primary]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("backend")).expect("backend folder");
+    let file: String = serving(&keys)
+        .iter()
+        .chain(&[("DATABASE_URL", "memory:")])
+        .map(|(name, value)| format!("{name}={value}\n"))
+        .collect();
+    std::fs::write(dir.path().join("backend/.env"), file).expect("write .env");
+    let token = testkit::sign(&primary, &keys.claims("alice", &["Reader"]));
+    let me_status = |real_vars: &[(&str, &str)]| {
+        let mut command = backend();
+        command
+            .current_dir(dir.path())
+            .envs(real_vars.iter().copied());
+        let mut child = Running::spawn(command);
+        let base = child.base_url();
+        child.wait_for_message("signing keys loaded");
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .get(format!("{base}/api/me"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        })
+    };
+    assert_eq!(me_status(&[]), 200, "tenant and API ids from backend/.env");
+    let other_api = [(
+        "AZURE_API_CLIENT_ID",
+        "00000000-0000-4000-8000-00000000abcd",
+    )];
+    assert_eq!(
+        me_status(&other_api),
+        401,
+        "the real AZURE_API_CLIENT_ID, not the file's, names the token's audience"
+    );
+}
+
 #[test]
 fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
     let cases = [
@@ -221,11 +299,7 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
         "{refused}"
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    child.terminate();
     let status = child.wait_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "stops cleanly on SIGTERM");
     let signatures =
@@ -246,4 +320,94 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
         "request id logged"
     );
     drop(keys);
+}
+
+/// Longest wait for requests in flight after SIGTERM, in the shutdown tests.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// The binary on a SQLite file, a POST in flight waiting for the write lock this test holds
+/// (`DATABASE_TIMEOUT_SECS` and `REQUEST_TIMEOUT_SECS` well past [`GRACE`]), and SIGTERM sent.
+struct SigtermDuringAWrite {
+    runtime: Runtime,
+    child: Running,
+    lock: SqliteWriteLock,
+    /// The POST's status, or the error of a request cut without an answer.
+    post: JoinHandle<reqwest::Result<u16>>,
+    _keys: KeyServer,
+    _dir: TempDir,
+}
+
+impl SigtermDuringAWrite {
+    fn start() -> Self {
+        let runtime = Runtime::new().expect("runtime");
+        let primary = TestKey::primary();
+        let keys = runtime.block_on(KeyServer::start(&[&primary]));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = dir.path().join("tasks.db");
+        let url = format!("sqlite://{}", database.display());
+        let mut child = Running::start(
+            &keys,
+            &[
+                ("RUST_LOG", "debug"),
+                ("DATABASE_URL", &url),
+                ("DATABASE_TIMEOUT_SECS", "30"),
+                ("REQUEST_TIMEOUT_SECS", "30"),
+                ("SHUTDOWN_TIMEOUT_SECS", &GRACE.as_secs().to_string()),
+            ],
+        );
+        let base = child.base_url();
+        child.wait_for_message("signing keys loaded");
+        let lock = runtime.block_on(SqliteWriteLock::take(&database));
+        let token = testkit::sign(&primary, &keys.claims("editor", &["Editor"]));
+        let post = runtime.spawn(async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/api/tasks"))
+                .bearer_auth(token)
+                .header("x-request-id", "in-flight")
+                .header("content-type", "application/json")
+                .body(r#"{"title": "written during shutdown"}"#)
+                .send()
+                .await?;
+            Ok(response.status().as_u16())
+        });
+        child.wait_for(|entry| {
+            entry["fields"]["message"] == "started processing request"
+                && entry["span"]["request_id"] == "in-flight"
+        });
+        child.terminate();
+        child.wait_for_message("shutting down: finishing requests in flight");
+        Self {
+            runtime,
+            child,
+            lock,
+            post,
+            _keys: keys,
+            _dir: dir,
+        }
+    }
+}
+
+/// A request that was in flight when SIGTERM came still gets its answer, then the process exits 0.
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_with_its_answer() {
+    let mut scene = SigtermDuringAWrite::start();
+    scene.runtime.block_on(scene.lock.release());
+    let answer = scene.runtime.block_on(scene.post).expect("join");
+    assert_eq!(answer.ok(), Some(201), "the request in flight is answered");
+    assert_eq!(scene.child.wait_exit(GRACE).code(), Some(0));
+}
+
+/// A request still running at the end of `SHUTDOWN_TIMEOUT_SECS` does not hold the process: it
+/// exits 0 by then (plus a margin for a busy machine), saying so in its log.
+#[test]
+fn sigterm_stops_at_the_grace_time_even_when_a_request_takes_longer() {
+    let mut scene = SigtermDuringAWrite::start();
+    let status = scene.child.wait_exit(GRACE + Duration::from_secs(3));
+    assert_eq!(status.code(), Some(0));
+    scene
+        .child
+        .wait_for_message("requests still in flight at the shutdown deadline were dropped");
+    let answer = scene.runtime.block_on(scene.post).expect("join");
+    assert!(answer.is_err(), "the cut request got no answer: {answer:?}");
+    scene.runtime.block_on(scene.lock.release());
 }

@@ -320,6 +320,47 @@ async fn serves_while_loading_then_validates_tokens_of_the_vaults_tenant_only() 
     ]);
 }
 
+/// In Key Vault mode the tenant id is a vault secret: when Entra's discovery fails (down, or
+/// nothing listening at the authority host), the error names host, path shape and cause, with
+/// `{tenant}` in place of the id, and no log line (debug included) holds the id.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_entra_discovery_is_logged_without_the_tenant_id() {
+    let azure = Azure::start().await;
+    azure.keys.set_available(false);
+    let nothing_listens = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("address"))
+    };
+    let cases = [
+        (
+            "Entra answers 503",
+            azure.keys.authority_host(),
+            "status 503",
+        ),
+        ("nothing listens", nothing_listens.as_str(), "refused"),
+    ];
+    for (case, authority, cause) in cases {
+        let mut env = azure.env();
+        env.insert("AZURE_AUTHORITY_HOST", authority.to_owned());
+        let mut api = Api::start(&env).await;
+        let failed = api
+            .wait_for_message("signing keys could not be refreshed")
+            .await;
+        let error = failed["fields"]["error"].as_str().unwrap_or_default();
+        let url = format!(
+            "{}/{{tenant}}/v2.0/.well-known/openid-configuration",
+            authority.trim_end_matches('/')
+        );
+        assert!(
+            error.contains(&url) && error.contains(cause),
+            "{case}: {error}"
+        );
+        drop(api.child.start_kill());
+        api.exit_code().await;
+        api.assert_never_logged(&[TENANT_ID]);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_while_the_role_assignment_propagates() {
     let azure = Azure::start().await;
