@@ -104,11 +104,13 @@ ensure_test_user() {
   fi
   # od reads exactly 12 bytes, so no pipe is cut short (which pipefail would turn into a failure).
   password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')Aa1!"
-  user="$(graph_write POST /users "$(jq -n --arg upn "${upn}" --arg name "${display_name}" \
-    --arg pw "${password}" --arg tag "${OWNER_TAG}" '{
+  # The password reaches jq on stdin (printf is a shell builtin): a command line is world-readable
+  # in ps while the process runs.
+  user="$(graph_write POST /users "$(printf '%s\n' "${password}" | jq -R --arg upn "${upn}" \
+    --arg name "${display_name}" --arg tag "${OWNER_TAG}" '{
       accountEnabled: true, displayName: $name, userPrincipalName: $upn,
       mailNickname: ($upn | split("@")[0]), employeeType: $tag,
-      passwordProfile: {password: $pw, forceChangePasswordNextSignIn: true}}')")"
+      passwordProfile: {password: ., forceChangePasswordNextSignIn: true}}')")"
   if [[ "${DRY_RUN}" != true ]]; then
     mkdir -p "${REPO_ROOT}/.dev"
     (umask 077 && printf '%s %s\n' "${upn}" "${password}" >>"${REPO_ROOT}/.dev/test-users.txt")
