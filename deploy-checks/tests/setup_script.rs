@@ -64,6 +64,19 @@ fn registers_the_api_the_spa_the_test_users_and_writes_local_settings() {
             .any(|r| r["resourceAppId"] == api_id && r["resourceAccess"][0]["id"] == *scope_id)
     );
     assert_eq!(api["api"]["preAuthorizedApplications"][0]["appId"], spa_id);
+    // The scope first, then the pre-authorization naming it: the fake Graph, like Graph, refuses
+    // a pre-authorization of a scope the app does not have yet.
+    let api_patches = writes(&sandbox)
+        .into_iter()
+        .filter(|w| w.contains("--method PATCH"))
+        .filter(|w| {
+            w.contains(&format!(
+                "/applications/{} ",
+                api["id"].as_str().unwrap_or("?")
+            ))
+        })
+        .count();
+    assert_eq!(api_patches, 2, "{:#?}", writes(&sandbox));
 
     // You are Admin; the two test users are Editor and Reader, by the roles' fixed ids.
     let role_id = |value: &str| {

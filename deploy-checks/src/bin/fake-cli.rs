@@ -88,7 +88,10 @@ fn main() -> ExitCode {
 /// Records the call of a real tool and replaces this process with that tool, which keeps the
 /// standard streams. The state is not touched: a real tool may run beside a faked one in a pipe.
 fn pass_through(dir: &Path, program: &str, args: &[String]) -> ExitCode {
-    append_call(dir, &json!({"program": program, "args": args, "faked": false}));
+    append_call(
+        dir,
+        &json!({"program": program, "args": args, "faked": false}),
+    );
     let error = Command::new(dir.join("real").join(program))
         .arg0(program)
         .args(args)
@@ -298,6 +301,23 @@ impl Fake {
                 else {
                     return Reply::Fail(format!("application {id} does not exist"));
                 };
+                // Graph checks pre-authorizations against the scopes the app has before this
+                // request, not those the same request adds.
+                let known = |scope: &Value| {
+                    app["api"]["oauth2PermissionScopes"]
+                        .as_array()
+                        .is_some_and(|s| s.iter().any(|s| s["id"] == *scope))
+                };
+                let unknown = body["api"]["preAuthorizedApplications"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["delegatedPermissionIds"].as_array())
+                    .flatten()
+                    .any(|scope| !known(scope));
+                if unknown {
+                    return Reply::Fail("Property api.preAuthorizedApplications.delegatedPermissionIds has a Permission Id that cannot be found in the AppPermissions sets.".into());
+                }
                 if let (Some(app), Some(changes)) = (app.as_object_mut(), body.as_object()) {
                     app.extend(changes.clone());
                 }
