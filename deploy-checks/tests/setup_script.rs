@@ -162,6 +162,48 @@ fn second_run_creates_nothing_new() {
 }
 
 #[test]
+fn finds_its_role_assignments_past_the_first_page() {
+    let sandbox = sandbox();
+    assert!(sandbox.run("setup.sh", &[], &[]).success);
+    // 150 other people were given roles on the API first: Graph lists 100 a page, so the
+    // assignments setup.sh made are on the second page.
+    let mut state = sandbox.state();
+    let api_sp = state["app_role_assignments"][0]["resourceId"].clone();
+    let others = (0..150).map(|i| {
+        json!({"id": format!("other-{i}"), "principalId": format!("person-{i}"),
+               "resourceId": api_sp, "appRoleId": "f39cdf30-ac3f-4825-beb4-4b75a17c7369"})
+    });
+    let assignments = state["app_role_assignments"]
+        .as_array_mut()
+        .expect("assignments");
+    let mine = std::mem::take(assignments);
+    assignments.extend(others.chain(mine));
+    sandbox.set_state(state);
+    sandbox.clear_calls();
+
+    let run = sandbox.run("setup.sh", &[], &[]);
+    assert!(run.success, "{}", run.all_output());
+    let creates: Vec<String> = writes(&sandbox)
+        .into_iter()
+        .filter(|w| w.contains("appRoleAssignedTo"))
+        .collect();
+    assert_eq!(creates, Vec::<String>::new(), "duplicate role assignments");
+    assert_eq!(
+        sandbox.state()["app_role_assignments"]
+            .as_array()
+            .map(Vec::len),
+        Some(153)
+    );
+    assert!(
+        sandbox
+            .calls()
+            .iter()
+            .any(|c| c.line().contains("appRoleAssignedTo?$skiptoken=100")),
+        "the second page was not read"
+    );
+}
+
+#[test]
 fn keeps_redirect_uris_already_registered_on_the_spa() {
     let sandbox = sandbox();
     assert!(sandbox.run("setup.sh", &[], &[]).success);

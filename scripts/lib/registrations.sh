@@ -125,7 +125,7 @@ ensure_test_user() {
 ensure_role_assignment() {
   local principal_id="$1" sp_id="$2" role="$3" label="$4" existing=""
   if [[ "${sp_id}" != "<"* && "${principal_id}" != "<"* ]]; then
-    existing="$(graph_get "/servicePrincipals/${sp_id}/appRoleAssignedTo" | jq -r --arg p "${principal_id}" \
+    existing="$(graph_get_all "/servicePrincipals/${sp_id}/appRoleAssignedTo" | jq -r --arg p "${principal_id}" \
       --arg r "$(role_id "${role}")" '.value[] | select(.principalId == $p and .appRoleId == $r) | .id')"
   fi
   if [[ -n "${existing}" ]]; then

@@ -347,8 +347,29 @@ impl Fake {
                 out(sp)
             }
             ("GET", ["servicePrincipals", sp, "appRoleAssignedTo"]) => {
-                let all = self.list("app_role_assignments").clone();
-                out(found(&all, "resourceId", Some((*sp).to_owned())))
+                // Paged as Graph pages it: `graph_page_size` items (default 100), then a
+                // nextLink with a skiptoken (here, the index of the next item).
+                let size = self.state["graph_page_size"].as_u64().unwrap_or(100) as usize;
+                let skip: usize = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("$skiptoken="))
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                let all: Vec<Value> = self
+                    .list("app_role_assignments")
+                    .iter()
+                    .filter(|a| a["resourceId"] == *sp)
+                    .cloned()
+                    .collect();
+                let mut page =
+                    json!({"value": all.iter().skip(skip).take(size).collect::<Vec<_>>()});
+                if skip + size < all.len() {
+                    page["@odata.nextLink"] = json!(format!(
+                        "https://graph.microsoft.com/v1.0/servicePrincipals/{sp}/appRoleAssignedTo?$skiptoken={}",
+                        skip + size
+                    ));
+                }
+                out(page)
             }
             ("POST", ["servicePrincipals", _, "appRoleAssignedTo"]) => {
                 let mut assignment = body;
