@@ -3,7 +3,8 @@
 # deploy.sh: builds and deploys the app onto the infrastructure `terraform apply` created in
 # infra/. Steps, each idempotent (re-running skips or repeats harmlessly what is done):
 #   secrets   seed the API's configuration into Key Vault
-#   image     build the API image tagged with the git commit and push it to the registry
+#   image     build the API image tagged with the git commit and push it to the registry (a
+#             commit already there is reused; uncommitted changes are always rebuilt)
 #   app       point the Container App at that image (pulled with its managed identity)
 #   spa       build the SPA and write dist/config.json and the API origin into its CSP
 #   publish   upload dist/ to the Static Web App
@@ -143,7 +144,11 @@ step_secrets() {
 
 step_image() {
   local repository="${OUT[backend_image_name]}" tag="${IMAGE##*:}"
-  if az acr repository show --name "${OUT[acr_name]}" --image "${repository}:${tag}" --output none >/dev/null 2>&1; then
+  # Only a commit's tag names one source tree: a dirty tag's image may hold files the tag's hash
+  # does not cover (untracked ones), so it is never taken from the registry as it is.
+  if [[ "${tag}" == *-dirty-* ]]; then
+    log "  ${IMAGE} has uncommitted changes: building it even if the registry has that tag"
+  elif az acr repository show --name "${OUT[acr_name]}" --image "${repository}:${tag}" --output none >/dev/null 2>&1; then
     log "  ${IMAGE} is already in the registry"
     return
   fi

@@ -1,6 +1,7 @@
 //! A sandbox to run setup.sh, deploy.sh and cleanup.sh without Azure, Docker or network: a copy
 //! of the scripts in a temporary git repository, and a PATH holding only the fake CLIs (the
-//! `fake-cli` binary under each tool's name) and the real basic tools the scripts need.
+//! `fake-cli` binary under each tool's name) and the real basic tools the scripts need, each
+//! behind `fake-cli` too, which records its command line before running it.
 
 use std::fs;
 use std::os::unix::fs::symlink;
@@ -15,7 +16,8 @@ use crate::repo_root;
 /// Tools faked by `fake-cli`.
 pub const FAKED: [&str; 7] = ["az", "terraform", "docker", "trunk", "swa", "npx", "curl"];
 
-/// Real tools the scripts use (coreutils and friends, jq, git).
+/// Real tools the scripts use (coreutils and friends, jq, git); `fake-cli` runs them from
+/// `$FAKE_DIR/real/` after recording the call.
 const REAL: [&str; 19] = [
     "bash", "cat", "chmod", "dirname", "env", "git", "grep", "head", "jq", "mkdir", "mktemp", "mv",
     "od", "rm", "sed", "sleep", "tail", "tr", "date",
@@ -36,8 +38,10 @@ pub const BACKEND_PRINCIPAL: &str = "33333333-3333-4333-8333-333333333333";
 pub struct Call {
     pub program: String,
     pub args: Vec<String>,
-    /// Whether the SWA deployment token was in the tool's environment.
+    /// Whether the SWA deployment token was in the tool's environment (faked tools only).
     pub token_in_env: bool,
+    /// A faked tool (`FAKED`), rather than a real one run through the recorder.
+    pub faked: bool,
 }
 
 impl Call {
@@ -81,12 +85,15 @@ impl Sandbox {
             fs::create_dir_all(d).expect("mkdir");
         }
         copy_scripts(&repo);
+        let real = fake_dir.join("real");
+        fs::create_dir_all(&real).expect("mkdir");
         for tool in FAKED {
             symlink(fake_cli, bin.join(tool)).expect("link fake tool");
         }
         for tool in REAL {
             let found = which(tool).unwrap_or_else(|| panic!("the tests need `{tool}` on PATH"));
-            symlink(found, bin.join(tool)).expect("link real tool");
+            symlink(found, real.join(tool)).expect("link real tool");
+            symlink(fake_cli, bin.join(tool)).expect("link recorder");
         }
         let sandbox = Sandbox {
             _dir: dir,
@@ -151,6 +158,13 @@ impl Sandbox {
 
     /// Every call of a fake tool so far, in order.
     pub fn calls(&self) -> Vec<Call> {
+        self.all_calls().into_iter().filter(|c| c.faked).collect()
+    }
+
+    /// Every command the scripts started so far, faked or real: the command lines any local user
+    /// could read in `ps` while they ran. Shell builtins (`printf`, `read`) start no process and
+    /// are not here.
+    pub fn all_calls(&self) -> Vec<Call> {
         let text = fs::read_to_string(self.fake_dir.join("calls.jsonl")).unwrap_or_default();
         text.lines()
             .map(|line| {
@@ -166,6 +180,7 @@ impl Sandbox {
                         })
                         .unwrap_or_default(),
                     token_in_env: v["token_in_env"].as_bool().unwrap_or(false),
+                    faked: v["faked"].as_bool().unwrap_or(false),
                 }
             })
             .collect()

@@ -168,16 +168,61 @@ fn merges_the_site_into_the_redirect_uris_without_dropping_any() {
 }
 
 #[test]
+fn uncommitted_changes_are_always_rebuilt_and_deployed() {
+    let sandbox = deployed_sandbox();
+    let change = |text: &str| {
+        let path = sandbox.repo.join("setup.sh");
+        let mut script = std::fs::read_to_string(&path).expect("setup.sh");
+        script.push_str(text);
+        std::fs::write(path, script).expect("edit setup.sh");
+    };
+    let deploy = || {
+        sandbox.clear_calls();
+        let run = sandbox.run("deploy.sh", &[], &[]);
+        assert!(run.success, "{}", run.all_output());
+        let built = mutating(&sandbox)
+            .iter()
+            .any(|l| l.starts_with("docker build"));
+        let image = sandbox.state()["container_image"]
+            .as_str()
+            .expect("image")
+            .to_owned();
+        (built, image)
+    };
+
+    change("# first edit\n");
+    let (built, first) = deploy();
+    assert!(built, "not built");
+    let tag = first.rsplit(':').next().expect("tag");
+    assert!(tag.contains("-dirty-"), "{tag}");
+
+    // The same tag is in the registry now, but the tree may differ in what the tag does not
+    // cover (untracked files): built again.
+    let (built, again) = deploy();
+    assert!(built, "a dirty tag was reused from the registry");
+    assert_eq!(again, first);
+
+    // Another uncommitted tree: another tag, which the app switches to.
+    change("# second edit\n");
+    let (built, second) = deploy();
+    assert!(built, "not built");
+    assert_ne!(second, first, "two different trees deployed under one tag");
+}
+
+#[test]
 fn never_prints_the_deployment_token_nor_puts_it_in_argv() {
     let sandbox = deployed_sandbox();
     let run = sandbox.run("deploy.sh", &[], &[]);
     assert!(run.success, "{}", run.all_output());
     assert!(!run.all_output().contains(SWA_TOKEN), "token printed");
-    let calls = sandbox.calls();
     assert!(
-        calls.iter().all(|c| !c.line().contains(SWA_TOKEN)),
-        "token in argv"
+        sandbox
+            .all_calls()
+            .iter()
+            .all(|c| !c.line().contains(SWA_TOKEN)),
+        "token on a command line"
     );
+    let calls = sandbox.calls();
     // Only the upload sees it, in its environment.
     let with_token: Vec<String> = calls
         .iter()

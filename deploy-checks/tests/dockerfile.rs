@@ -1,5 +1,6 @@
 //! backend/Dockerfile and .dockerignore, read as text: what issue 7 asks of the image that a
-//! linter would not check (hadolint covers Dockerfile style; see the README).
+//! linter would not check. Dockerfile style is hadolint's, run by hand (README, "Checks without
+//! Azure").
 
 use std::fs;
 

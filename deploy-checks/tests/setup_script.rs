@@ -64,6 +64,19 @@ fn registers_the_api_the_spa_the_test_users_and_writes_local_settings() {
             .any(|r| r["resourceAppId"] == api_id && r["resourceAccess"][0]["id"] == *scope_id)
     );
     assert_eq!(api["api"]["preAuthorizedApplications"][0]["appId"], spa_id);
+    // The scope first, then the pre-authorization naming it: the fake Graph, like Graph, refuses
+    // a pre-authorization of a scope the app does not have yet.
+    let api_patches = writes(&sandbox)
+        .into_iter()
+        .filter(|w| w.contains("--method PATCH"))
+        .filter(|w| {
+            w.contains(&format!(
+                "/applications/{} ",
+                api["id"].as_str().unwrap_or("?")
+            ))
+        })
+        .count();
+    assert_eq!(api_patches, 2, "{:#?}", writes(&sandbox));
 
     // You are Admin; the two test users are Editor and Reader, by the roles' fixed ids.
     let role_id = |value: &str| {
@@ -149,6 +162,48 @@ fn second_run_creates_nothing_new() {
 }
 
 #[test]
+fn finds_its_role_assignments_past_the_first_page() {
+    let sandbox = sandbox();
+    assert!(sandbox.run("setup.sh", &[], &[]).success);
+    // 150 other people were given roles on the API first: Graph lists 100 a page, so the
+    // assignments setup.sh made are on the second page.
+    let mut state = sandbox.state();
+    let api_sp = state["app_role_assignments"][0]["resourceId"].clone();
+    let others = (0..150).map(|i| {
+        json!({"id": format!("other-{i}"), "principalId": format!("person-{i}"),
+               "resourceId": api_sp, "appRoleId": "f39cdf30-ac3f-4825-beb4-4b75a17c7369"})
+    });
+    let assignments = state["app_role_assignments"]
+        .as_array_mut()
+        .expect("assignments");
+    let mine = std::mem::take(assignments);
+    assignments.extend(others.chain(mine));
+    sandbox.set_state(state);
+    sandbox.clear_calls();
+
+    let run = sandbox.run("setup.sh", &[], &[]);
+    assert!(run.success, "{}", run.all_output());
+    let creates: Vec<String> = writes(&sandbox)
+        .into_iter()
+        .filter(|w| w.contains("appRoleAssignedTo"))
+        .collect();
+    assert_eq!(creates, Vec::<String>::new(), "duplicate role assignments");
+    assert_eq!(
+        sandbox.state()["app_role_assignments"]
+            .as_array()
+            .map(Vec::len),
+        Some(153)
+    );
+    assert!(
+        sandbox
+            .calls()
+            .iter()
+            .any(|c| c.line().contains("appRoleAssignedTo?$skiptoken=100")),
+        "the second page was not read"
+    );
+}
+
+#[test]
 fn keeps_redirect_uris_already_registered_on_the_spa() {
     let sandbox = sandbox();
     assert!(sandbox.run("setup.sh", &[], &[]).success);
@@ -192,14 +247,19 @@ fn test_user_passwords_go_to_a_private_file_never_to_the_output() {
             user["userPrincipalName"].as_str().unwrap_or_default()
         )));
         assert!(!run.all_output().contains(password), "password printed");
-        for call in sandbox.calls() {
+        for call in sandbox.all_calls() {
             assert!(
                 !call.line().contains(password),
-                "password in argv: {}",
+                "password on a command line: {}",
                 call.line()
             );
         }
     }
+    // The real tools' command lines are among those checked: jq builds the request bodies.
+    assert!(
+        sandbox.all_calls().iter().any(|c| c.program == "jq"),
+        "jq's command lines were not recorded"
+    );
 }
 
 #[test]

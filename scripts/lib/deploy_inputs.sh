@@ -40,13 +40,16 @@ load_app_settings() {
   require_guid AZURE_SPA_CLIENT_ID "${SPA_CLIENT_ID}"
 }
 
-# The git commit, marked -dirty when the working tree has uncommitted changes.
+# The git commit; with uncommitted changes to tracked files, "-dirty-" and a hash of those changes
+# follow, so that each different tree gets a tag of its own and the Container App switches to it
+# (a tag it already runs would not make a new revision). step_image rebuilds dirty tags every time.
 image_tag() {
-  local tag
+  local tag changes
   tag="$(git -C "${REPO_ROOT}" rev-parse --short=12 HEAD 2>/dev/null)" ||
     die "cannot read the git commit to tag the image with: run deploy.sh from a git checkout"
   if [[ -n "$(git -C "${REPO_ROOT}" status --porcelain --untracked-files=no)" ]]; then
-    tag="${tag}-dirty"
+    changes="$(git -C "${REPO_ROOT}" diff --binary HEAD | git -C "${REPO_ROOT}" hash-object --stdin)"
+    tag="${tag}-dirty-${changes:0:12}"
   fi
   printf '%s\n' "${tag}"
 }

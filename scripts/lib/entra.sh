@@ -13,6 +13,28 @@ graph_get() {
   az rest --only-show-errors --method GET --uri "${GRAPH}$1"
 }
 
+# Most pages graph_get_all follows: at Graph's default of 100 items a page, 10,000 items.
+readonly GRAPH_MAX_PAGES=100
+
+# GET a Graph collection path and every further page of it (@odata.nextLink, followed only
+# on Graph itself and at most GRAPH_MAX_PAGES times); prints {"value": [every item]}.
+graph_get_all() {
+  local uri="${GRAPH}$1" pages=() page count=0
+  while [[ -n "${uri}" ]]; do
+    count=$((count + 1))
+    if ((count > GRAPH_MAX_PAGES)); then
+      die "Graph returned more than ${GRAPH_MAX_PAGES} pages for $1; clean up the tenant or raise GRAPH_MAX_PAGES"
+    fi
+    page="$(az rest --only-show-errors --method GET --uri "${uri}")"
+    pages+=("${page}")
+    uri="$(jq -r '."@odata.nextLink" // empty' <<<"${page}")"
+    if [[ -n "${uri}" && "${uri}" != "${GRAPH}/"* ]]; then
+      die "Graph's next page link leaves ${GRAPH}: ${uri}"
+    fi
+  done
+  printf '%s\n' "${pages[@]}" | jq -s -c '{value: map(.value) | add}'
+}
+
 # POST/PATCH/DELETE a Graph path with an optional JSON body (from a private file, so that user
 # passwords never reach argv); prints the response. Only printed under --dry-run.
 graph_write() {

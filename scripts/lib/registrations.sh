@@ -56,27 +56,28 @@ ensure_service_principal() {
   printf '%s\n' "${sp:-<new-service-principal-id>}"
 }
 
+# Two PATCHes: Graph checks preAuthorizedApplications against the scopes the app already has, so
+# a pre-authorization sent with the scope it names is refused on a new app. Each PATCH carries
+# the whole `api` object, so the result is the same whether Graph merges or replaces it.
 configure_api_app() {
-  local object_id="$1" app_id="$2" spa_app_id="$3" roles
+  local object_id="$1" app_id="$2" spa_app_id="$3" roles api
   roles="$(for pair in "${ROLE_IDS[@]}"; do printf '%s\n' "${pair}"; done | jq -R -s -c '
     split("\n") | map(select(length > 0) | split("=") | {
       id: .[1], value: .[0], displayName: .[0], isEnabled: true, allowedMemberTypes: ["User"],
       description: ({Admin: "Full access: manage all tasks and users",
                      Editor: "Create, read, and update own tasks",
                      Reader: "Read-only access to own tasks"}[.[0]])})')"
-  graph_write PATCH "/applications/${object_id}" "$(jq -n --arg app "${app_id}" --arg scope "${SCOPE_ID}" \
-    --arg spa "${spa_app_id}" --argjson roles "${roles}" '{
-      identifierUris: ["api://\($app)"],
-      appRoles: $roles,
-      api: {
-        requestedAccessTokenVersion: 2,
-        oauth2PermissionScopes: [{
-          id: $scope, value: "access_as_user", type: "User", isEnabled: true,
-          adminConsentDisplayName: "Access the tasks API", userConsentDisplayName: "Access the tasks API",
-          adminConsentDescription: "Lets the SPA call the tasks API as the signed-in user.",
-          userConsentDescription: "Lets the app call the tasks API as you."}],
-        preAuthorizedApplications: [{appId: $spa, delegatedPermissionIds: [$scope]}]
-      }}')" >/dev/null
+  api="$(jq -n -c --arg scope "${SCOPE_ID}" '{
+    requestedAccessTokenVersion: 2,
+    oauth2PermissionScopes: [{
+      id: $scope, value: "access_as_user", type: "User", isEnabled: true,
+      adminConsentDisplayName: "Access the tasks API", userConsentDisplayName: "Access the tasks API",
+      adminConsentDescription: "Lets the SPA call the tasks API as the signed-in user.",
+      userConsentDescription: "Lets the app call the tasks API as you."}]}')"
+  graph_write PATCH "/applications/${object_id}" "$(jq -n --arg app "${app_id}" --argjson roles "${roles}" \
+    --argjson api "${api}" '{identifierUris: ["api://\($app)"], appRoles: $roles, api: $api}')" >/dev/null
+  graph_write PATCH "/applications/${object_id}" "$(jq -n --arg spa "${spa_app_id}" --arg scope "${SCOPE_ID}" \
+    --argjson api "${api}" '{api: ($api + {preAuthorizedApplications: [{appId: $spa, delegatedPermissionIds: [$scope]}]})}')" >/dev/null
 }
 
 configure_spa_app() {
@@ -104,11 +105,13 @@ ensure_test_user() {
   fi
   # od reads exactly 12 bytes, so no pipe is cut short (which pipefail would turn into a failure).
   password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')Aa1!"
-  user="$(graph_write POST /users "$(jq -n --arg upn "${upn}" --arg name "${display_name}" \
-    --arg pw "${password}" --arg tag "${OWNER_TAG}" '{
+  # The password reaches jq on stdin (printf is a shell builtin): a command line is world-readable
+  # in ps while the process runs.
+  user="$(graph_write POST /users "$(printf '%s\n' "${password}" | jq -R --arg upn "${upn}" \
+    --arg name "${display_name}" --arg tag "${OWNER_TAG}" '{
       accountEnabled: true, displayName: $name, userPrincipalName: $upn,
       mailNickname: ($upn | split("@")[0]), employeeType: $tag,
-      passwordProfile: {password: $pw, forceChangePasswordNextSignIn: true}}')")"
+      passwordProfile: {password: ., forceChangePasswordNextSignIn: true}}')")"
   if [[ "${DRY_RUN}" != true ]]; then
     mkdir -p "${REPO_ROOT}/.dev"
     (umask 077 && printf '%s %s\n' "${upn}" "${password}" >>"${REPO_ROOT}/.dev/test-users.txt")
@@ -122,7 +125,7 @@ ensure_test_user() {
 ensure_role_assignment() {
   local principal_id="$1" sp_id="$2" role="$3" label="$4" existing=""
   if [[ "${sp_id}" != "<"* && "${principal_id}" != "<"* ]]; then
-    existing="$(graph_get "/servicePrincipals/${sp_id}/appRoleAssignedTo" | jq -r --arg p "${principal_id}" \
+    existing="$(graph_get_all "/servicePrincipals/${sp_id}/appRoleAssignedTo" | jq -r --arg p "${principal_id}" \
       --arg r "$(role_id "${role}")" '.value[] | select(.principalId == $p and .appRoleId == $r) | .id')"
   fi
   if [[ -n "${existing}" ]]; then

@@ -5,14 +5,20 @@
 //! call is appended to `$FAKE_DIR/calls.jsonl` with its argv, for the tests' assertions. A call
 //! whose command line contains `$FAKE_FAIL` fails, to test how the scripts report a failed step.
 //!
+//! Installed under the name of a real tool (`jq`, `git`, `mktemp`, …), it records the call the
+//! same way and then becomes that tool (`$FAKE_DIR/real/<name>`), so the tests see every command
+//! line a script starts, as `ps` would show it, not only those of the faked tools.
+//!
 //! Test code only: nothing here is shipped.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
+use deploy_checks::harness::FAKED;
 use serde_json::{Value, json};
 
 struct Fake {
@@ -37,6 +43,9 @@ fn main() -> ExitCode {
         eprintln!("fake-cli: FAKE_DIR is not set");
         return ExitCode::FAILURE;
     };
+    if !FAKED.contains(&program.as_str()) {
+        return pass_through(&dir, &program, &args);
+    }
     let text = fs::read_to_string(dir.join("state.json")).unwrap_or_else(|_| "{}".into());
     let mut fake = Fake {
         dir,
@@ -76,6 +85,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// Records the call of a real tool and replaces this process with that tool, which keeps the
+/// standard streams. The state is not touched: a real tool may run beside a faked one in a pipe.
+fn pass_through(dir: &Path, program: &str, args: &[String]) -> ExitCode {
+    append_call(
+        dir,
+        &json!({"program": program, "args": args, "faked": false}),
+    );
+    let error = Command::new(dir.join("real").join(program))
+        .arg0(program)
+        .args(args)
+        .exec();
+    eprintln!("fake-cli: cannot run the real {program}: {error}");
+    ExitCode::FAILURE
+}
+
+/// Appends one line to `calls.jsonl` in a single write, so that the lines of tools running at
+/// the same time (the two ends of a pipe) do not interleave.
+fn append_call(dir: &Path, entry: &Value) {
+    if let Ok(mut log) = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("calls.jsonl"))
+    {
+        let _ = log.write_all(format!("{entry}\n").as_bytes());
+    }
+}
+
 /// The value after `flag` in `args`.
 fn opt<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
     args.iter()
@@ -104,14 +140,9 @@ impl Fake {
             "args": args,
             "cwd": std::env::current_dir().ok(),
             "token_in_env": token_in_env,
+            "faked": true,
         });
-        if let Ok(mut log) = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("calls.jsonl"))
-        {
-            let _ = writeln!(log, "{entry}");
-        }
+        append_call(&self.dir, &entry);
     }
 
     fn new_id(&mut self) -> String {
@@ -270,6 +301,23 @@ impl Fake {
                 else {
                     return Reply::Fail(format!("application {id} does not exist"));
                 };
+                // Graph checks pre-authorizations against the scopes the app has before this
+                // request, not those the same request adds.
+                let known = |scope: &Value| {
+                    app["api"]["oauth2PermissionScopes"]
+                        .as_array()
+                        .is_some_and(|s| s.iter().any(|s| s["id"] == *scope))
+                };
+                let unknown = body["api"]["preAuthorizedApplications"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["delegatedPermissionIds"].as_array())
+                    .flatten()
+                    .any(|scope| !known(scope));
+                if unknown {
+                    return Reply::Fail("Property api.preAuthorizedApplications.delegatedPermissionIds has a Permission Id that cannot be found in the AppPermissions sets.".into());
+                }
                 if let (Some(app), Some(changes)) = (app.as_object_mut(), body.as_object()) {
                     app.extend(changes.clone());
                 }
@@ -299,8 +347,29 @@ impl Fake {
                 out(sp)
             }
             ("GET", ["servicePrincipals", sp, "appRoleAssignedTo"]) => {
-                let all = self.list("app_role_assignments").clone();
-                out(found(&all, "resourceId", Some((*sp).to_owned())))
+                // Paged as Graph pages it: `graph_page_size` items (default 100), then a
+                // nextLink with a skiptoken (here, the index of the next item).
+                let size = self.state["graph_page_size"].as_u64().unwrap_or(100) as usize;
+                let skip: usize = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("$skiptoken="))
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                let all: Vec<Value> = self
+                    .list("app_role_assignments")
+                    .iter()
+                    .filter(|a| a["resourceId"] == *sp)
+                    .cloned()
+                    .collect();
+                let mut page =
+                    json!({"value": all.iter().skip(skip).take(size).collect::<Vec<_>>()});
+                if skip + size < all.len() {
+                    page["@odata.nextLink"] = json!(format!(
+                        "https://graph.microsoft.com/v1.0/servicePrincipals/{sp}/appRoleAssignedTo?$skiptoken={}",
+                        skip + size
+                    ));
+                }
+                out(page)
             }
             ("POST", ["servicePrincipals", _, "appRoleAssignedTo"]) => {
                 let mut assignment = body;
