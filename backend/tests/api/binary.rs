@@ -32,6 +32,20 @@ pub fn serving(keys: &KeyServer) -> [(&'static str, &str); 6] {
     ]
 }
 
+/// Runs the binary with only `vars` and asserts the configuration error: exit code 2 and one
+/// line on stderr containing `expected`. Returns that line for further checks.
+pub fn assert_config_error(vars: &[(&str, &str)], expected: &str) -> String {
+    let output = backend()
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run backend");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{expected}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(expected), "{expected}: {stderr}");
+    stderr
+}
+
 /// The longest wait for an expected log line.
 const LOG_WAIT: Duration = Duration::from_secs(20);
 

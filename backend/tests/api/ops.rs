@@ -9,7 +9,7 @@ use testkit::{KeyServer, TestKey};
 use tokio::{runtime::Runtime, task::JoinHandle};
 
 use crate::{
-    binary::{Running, backend, serving},
+    binary::{Running, assert_config_error, backend, serving},
     helpers::{SqliteWriteLock, TestApp, assert_error},
 };
 
@@ -239,11 +239,7 @@ fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
         ),
     ];
     for (vars, expected) in cases {
-        let output = backend().envs(vars).output().expect("run backend");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{expected}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains(expected), "{stderr}");
+        assert_config_error(&vars, expected);
     }
 }
 

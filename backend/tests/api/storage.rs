@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use shared::Task;
 use testkit::{KeyServer, TestKey, azure::IdentityEndpoint, postgres::TestPostgres};
 
-use crate::binary::{Running, backend};
+use crate::binary::{Running, assert_config_error};
 
 /// An HTTP client for one binary, acting as one Admin.
 struct Client {
@@ -236,18 +236,12 @@ fn a_bad_database_url_stops_the_start_with_exit_2_and_one_line_naming_it() {
         (vec![("TASKS_MAX", "0")], "TASKS_MAX"),
     ];
     for (vars, expected) in cases {
-        let output = backend()
-            .envs([
-                ("AZURE_TENANT_ID", testkit::TENANT_ID),
-                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
-            ])
-            .envs(vars)
-            .output()
-            .expect("run backend");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{expected}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains(expected), "{expected}: {stderr}");
+        let ids = [
+            ("AZURE_TENANT_ID", testkit::TENANT_ID),
+            ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
+        ];
+        let vars: Vec<(&str, &str)> = ids.into_iter().chain(vars).collect();
+        let stderr = assert_config_error(&vars, expected);
         assert!(
             !stderr.contains("hunter2"),
             "a password was echoed: {stderr}"

@@ -554,13 +554,6 @@ fn bad_key_vault_settings_exit_2_with_one_line() {
         ),
     ];
     for (vars, expected) in cases {
-        let output = crate::binary::backend()
-            .envs(vars)
-            .output()
-            .expect("run backend");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{expected}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains(expected), "{stderr}");
+        crate::binary::assert_config_error(&vars, expected);
     }
 }
