@@ -28,6 +28,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
@@ -99,8 +100,13 @@ impl AppState {
 /// The whole application: routes, then the layers every request passes through (request id,
 /// tracing, panic guard, compression, CORS, timeout, body limit).
 pub fn app(state: AppState) -> Router {
+    // A predicate over a shared list rather than `AllowOrigin::list`: the middleware stack is
+    // cloned for every request, and a list would be copied each time.
+    let origins: Arc<[HeaderValue]> = state.web.allowed_origins.clone().into();
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(state.web.allowed_origins.clone()))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origins.contains(origin)
+        }))
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([REQUEST_ID])
@@ -115,17 +121,20 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { AppError::RouteNotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state)
-        // Layers listed innermost first: the last one added sees the request first. The timeout
+        // One stack, listed outermost first (a request meets them top to bottom). The timeout
         // sits inside CORS so that a browser can read its answer.
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn_with_state(timeout, time_limit))
-        .layer(cors)
-        .layer(CompressionLayer::new())
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(telemetry::http_trace())
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(middleware::map_request(telemetry::sanitize_request_id))
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::map_request(telemetry::sanitize_request_id))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(telemetry::http_trace())
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(CompressionLayer::new())
+                .layer(cors)
+                .layer(middleware::from_fn_with_state(timeout, time_limit))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+        )
 }
 
 /// Answers [`AppError::RequestTimeout`] when the rest of the stack takes longer than `limit`
