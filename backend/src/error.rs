@@ -1,7 +1,7 @@
 //! Every error the API answers with, mapped to a status and an [`ApiError`] body in one place.
 //!
-//! Client errors say precisely what to fix; server errors (5xx) are logged with their cause and
-//! answered with a generic message, so internals never leak.
+//! Client errors say precisely what to fix; server errors (5xx) are answered with a generic
+//! message, so internals never leak, and their cause goes to the request's log line.
 
 use axum::{
     Json,
@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use shared::{ApiError, Role, TitleError};
 
-use crate::{auth::AuthError, store::StoreError};
+use crate::{auth::AuthError, store::StoreError, telemetry::Failure};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -59,6 +59,18 @@ fn body(status: StatusCode, code: &str, message: impl Into<String>) -> Response 
     (status, Json(error)).into_response()
 }
 
+/// A server-side failure: the client gets `code` and `message`, the log gets `failure`.
+fn failed(
+    failure: Failure,
+    status: StatusCode,
+    code: &str,
+    message: impl Into<String>,
+) -> Response {
+    let mut response = body(status, code, message);
+    response.extensions_mut().insert(failure);
+    response
+}
+
 fn unauthorized(challenge: &'static str, message: &str) -> Response {
     let mut response = body(StatusCode::UNAUTHORIZED, "unauthorized", message);
     response.headers_mut().insert(
@@ -86,8 +98,8 @@ impl IntoResponse for AppError {
                 "the access token is invalid or expired: sign in again",
             ),
             AppError::Auth(AuthError::Unavailable) => {
-                tracing::warn!("request refused: signing keys not loaded");
-                let mut response = body(
+                let mut response = failed(
+                    Failure::Transient("signing keys not loaded".into()),
                     StatusCode::SERVICE_UNAVAILABLE,
                     "keys_unavailable",
                     "the API cannot check access tokens yet; retry shortly",
@@ -164,25 +176,21 @@ impl IntoResponse for AppError {
                 "store_full",
                 format!("the task store holds at most {limit} tasks; delete some first"),
             ),
-            AppError::RequestTimeout { limit } => {
-                tracing::warn!(limit_secs = limit.as_secs(), "request timed out");
-                body(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request_timeout",
-                    format!(
-                        "the request did not complete within {} s; a change may still have been applied, so reload before retrying",
-                        limit.as_secs()
-                    ),
-                )
-            }
-            AppError::Store(err) => {
-                tracing::error!(error = %err, "task store failed");
-                body(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "tasks cannot be reached right now; retry shortly",
-                )
-            }
+            AppError::RequestTimeout { limit } => failed(
+                Failure::Transient(format!("no answer within {} s", limit.as_secs())),
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request did not complete within {} s; a change may still have been applied, so reload before retrying",
+                    limit.as_secs()
+                ),
+            ),
+            AppError::Store(err) => failed(
+                Failure::Fault(err.to_string()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "tasks cannot be reached right now; retry shortly",
+            ),
         }
     }
 }

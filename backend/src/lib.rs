@@ -21,7 +21,7 @@ pub mod telemetry;
 use std::{any::Any, future::Future, sync::Arc, time::Duration};
 
 use axum::{
-    Router,
+    Extension, Router,
     extract::{DefaultBodyLimit, Request, State},
     http::{HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
@@ -41,7 +41,7 @@ use crate::{
     config::{Config, IdsSource},
     error::AppError,
     store::{OpenError, TaskStore},
-    telemetry::REQUEST_ID,
+    telemetry::{Failure, REQUEST_ID},
 };
 
 pub use openapi::ApiDoc;
@@ -98,7 +98,7 @@ impl AppState {
 }
 
 /// The whole application: routes, then the layers every request passes through (request id,
-/// tracing, panic guard, compression, CORS, timeout, body limit).
+/// request log, panic guard, compression, CORS, timeout, body limit).
 pub fn app(state: AppState) -> Router {
     // A predicate over a shared list rather than `AllowOrigin::list`: the middleware stack is
     // cloned for every request, and a list would be copied each time.
@@ -127,7 +127,7 @@ pub fn app(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(middleware::map_request(telemetry::sanitize_request_id))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(telemetry::http_trace())
+                .layer(middleware::from_fn(telemetry::log_request))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(CompressionLayer::new())
@@ -146,14 +146,19 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
         .unwrap_or_else(|_| AppError::RequestTimeout { limit }.into_response())
 }
 
-/// A handler panicked: log it, answer 500 without details.
+/// A handler panicked: answer 500 without details; the request's log line says why.
 fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
-    tracing::error!("request handler panicked");
     let error = shared::ApiError {
         code: "internal".into(),
         message: "internal error".into(),
     };
-    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(error)).into_response()
+    let failure = Failure::Fault("request handler panicked".into());
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Extension(failure),
+        axum::Json(error),
+    )
+        .into_response()
 }
 
 /// Serves `router` until `shutdown` completes, then lets requests in flight finish for at most

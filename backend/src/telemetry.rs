@@ -1,15 +1,10 @@
-//! Logs: one subscriber for the process (text for people, JSON for log collectors) and the
-//! per-request span carrying the request id, so every line of one request can be found together.
-//!
-//! The request span records method, path (no query string) and request id, never headers: the
-//! `Authorization` header must not reach a log.
+//! Logs: one subscriber for the process (text for people, JSON for log collectors) and one line
+//! per request, carrying its request id.
 
-use axum::{extract::Request, http::HeaderName};
-use tower_http::{
-    classify::{ServerErrorsAsFailures, SharedClassifier},
-    trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer},
-};
-use tracing::{Level, Span};
+use std::time::Instant;
+
+use axum::{extract::Request, http::HeaderName, middleware::Next, response::Response};
+use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -54,32 +49,49 @@ pub async fn sanitize_request_id(mut request: Request) -> Request {
     request
 }
 
-pub type HttpTrace = TraceLayer<
-    SharedClassifier<ServerErrorsAsFailures>,
-    fn(&Request) -> Span,
-    DefaultOnRequest,
-    DefaultOnResponse,
->;
-
-/// One span per request; the response (status, latency) is logged at info, and its start at
-/// debug, so a request that hangs shows up before it ends.
-pub fn http_trace() -> HttpTrace {
-    TraceLayer::new_for_http()
-        .make_span_with(request_span as fn(&Request) -> Span)
-        .on_request(DefaultOnRequest::new().level(Level::DEBUG))
-        .on_response(DefaultOnResponse::new().level(Level::INFO))
+/// Why a request could not be served as asked, attached to its response (never sent to the client)
+/// so that the request's one log line carries the cause next to the request id.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// Passes without anyone acting: keys still loading, one slow request. Logged at warn.
+    Transient(String),
+    /// Needs an operator: the store is down, a handler panicked. Logged at error.
+    Fault(String),
 }
 
-fn request_span(request: &Request) -> Span {
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
+/// One line per request, when it has been answered: request id, method, path (no query string),
+/// status, latency and, for a failure, its cause. Never headers: the `Authorization` header must
+/// not reach a log.
+///
+/// One event rather than a span around the request keeps the log affordable at tens of
+/// thousands of requests per second (README "Benchmarks"). With `RUST_LOG=debug` a span carrying
+/// the same request id wraps the request, so every line it causes (why a token was refused...)
+/// can be found with it.
+pub async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request_id = request.headers().get(&REQUEST_ID).cloned();
+    let request_id = request_id
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = request.uri().path(),
-        request_id,
-    )
+    let span = tracing::debug_span!("request", %method, path, request_id);
+    tracing::debug!(parent: &span, "request started");
+
+    let response = next.run(request).instrument(span).await;
+
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+    macro_rules! finished {
+        ($level:ident, $cause:expr) => {
+            tracing::$level!(request_id, %method, path, status, latency_ms, cause = $cause, "request finished")
+        };
+    }
+    match response.extensions().get::<Failure>() {
+        None => finished!(info, None::<&str>),
+        Some(Failure::Transient(cause)) => finished!(warn, cause.as_str()),
+        Some(Failure::Fault(cause)) => finished!(error, cause.as_str()),
+    }
+    response
 }

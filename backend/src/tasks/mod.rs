@@ -64,7 +64,7 @@ pub async fn create(
         owner_name: caller.name.clone(),
     };
     let task = state.store.create(draft).await?;
-    tracing::info!(task_id = task.id, "task created");
+    tracing::debug!(task_id = task.id, "task created");
     Ok((StatusCode::CREATED, Json(task)))
 }
 
@@ -112,7 +112,7 @@ pub async fn remove(
     AppPath(id): AppPath<u64>,
 ) -> Result<StatusCode, AppError> {
     if state.store.delete(id).await? {
-        tracing::info!(task_id = id, "task deleted");
+        tracing::debug!(task_id = id, "task deleted");
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::TaskNotFound)

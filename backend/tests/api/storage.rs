@@ -185,9 +185,18 @@ fn a_database_outage_is_a_503_with_the_cause_logged_and_service_resumes() {
         "{:?}",
         started.elapsed()
     );
-    let logged = api.wait_for_message("task store failed");
-    let cause = logged["fields"]["error"].as_str().unwrap_or_default();
+    let logged = api.wait_for(|entry| {
+        entry["fields"]["message"] == "request finished" && entry["fields"]["status"] == 503
+    });
+    let cause = logged["fields"]["cause"].as_str().unwrap_or_default();
     assert!(cause.contains("task store unavailable: "), "{logged}");
+    assert_eq!(logged["level"], "ERROR", "{logged}");
+    assert!(
+        logged["fields"]["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{logged}"
+    );
     assert!(
         !body.to_string().contains("127.0.0.1"),
         "no internals in the answer: {body}"
