@@ -70,22 +70,32 @@ pub enum Failure {
 pub async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
+    let method = method.as_str();
     let path = request.uri().path().to_owned();
     let request_id = request.headers().get(&REQUEST_ID).cloned();
     let request_id = request_id
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let span = tracing::debug_span!("request", %method, path, request_id);
+    let span = tracing::debug_span!("request", method, path, request_id);
     tracing::debug!(parent: &span, "request started");
 
     let response = next.run(request).instrument(span).await;
 
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+    // tracing needs the level at compile time: one call per level.
     macro_rules! finished {
         ($level:ident, $cause:expr) => {
-            tracing::$level!(request_id, %method, path, status, latency_ms, cause = $cause, "request finished")
+            tracing::$level!(
+                request_id,
+                method,
+                path,
+                status,
+                latency_ms,
+                cause = $cause,
+                "request finished"
+            )
         };
     }
     match response.extensions().get::<Failure>() {

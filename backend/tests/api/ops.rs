@@ -328,6 +328,40 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
     drop(keys);
 }
 
+/// A request refused for a passing reason (signing keys not loaded yet) is logged once, at warn,
+/// with its cause and request id; the client gets the 503 without the internals.
+#[test]
+fn a_transient_failure_is_logged_at_warn_with_its_cause() {
+    let runtime = Runtime::new().expect("runtime");
+    let primary = TestKey::primary();
+    let keys = runtime.block_on(KeyServer::start(&[&primary]));
+    keys.set_available(false);
+    let mut child = Running::start(&keys, &[("DATABASE_URL", "memory:")]);
+    let base = child.base_url();
+    child.wait_for_message("listening");
+
+    let token = testkit::sign(&primary, &keys.claims("alice", &["Reader"]));
+    let (status, body) = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("{base}/api/tasks"))
+            .bearer_auth(&token)
+            .header("x-request-id", "keys-not-loaded")
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    });
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("keys_unavailable"), "{body}");
+
+    let line = child.wait_for(|entry| entry["fields"]["request_id"] == "keys-not-loaded");
+    assert_eq!(line["level"], "WARN", "{line}");
+    assert_eq!(line["fields"]["message"], "request finished", "{line}");
+    assert_eq!(line["fields"]["status"], 503, "{line}");
+    assert_eq!(line["fields"]["cause"], "signing keys not loaded", "{line}");
+}
+
 /// Longest wait for requests in flight after SIGTERM, in the shutdown tests.
 const GRACE: Duration = Duration::from_secs(2);
 
