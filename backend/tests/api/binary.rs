@@ -85,17 +85,11 @@ impl Running {
         }
     }
 
-    /// The first log entry since the start that `wanted` accepts, waiting (bounded) for it if
-    /// it has not been logged yet.
-    pub fn wait_for(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
-        let parse = |line: &String| serde_json::from_str::<Value>(line).ok();
-        if let Some(entry) = self
-            .seen
-            .iter()
-            .filter_map(parse)
-            .find(|entry| wanted(entry))
-        {
-            return entry;
+    /// The first log line since the start that `wanted` accepts, waiting (bounded) for it if it
+    /// has not been logged yet.
+    pub fn wait_for_line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        if let Some(line) = self.seen.iter().find(|line| wanted(line)) {
+            return line.clone();
         }
         let deadline = Instant::now() + LOG_WAIT;
         loop {
@@ -107,12 +101,17 @@ impl Running {
                 )
             });
             self.seen.push(line.clone());
-            if let Ok(entry) = serde_json::from_str::<Value>(&line)
-                && wanted(&entry)
-            {
-                return entry;
+            if wanted(&line) {
+                return line;
             }
         }
+    }
+
+    /// The first JSON log entry since the start that `wanted` accepts (see [`Self::wait_for_line`]).
+    pub fn wait_for(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        let parse = |line: &str| serde_json::from_str::<Value>(line).ok();
+        let line = self.wait_for_line(|line| parse(line).is_some_and(|entry| wanted(&entry)));
+        parse(&line).unwrap_or_default()
     }
 
     /// Waits for the entry whose message is `message`.

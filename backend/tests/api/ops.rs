@@ -362,6 +362,25 @@ fn a_transient_failure_is_logged_at_warn_with_its_cause() {
     assert_eq!(line["fields"]["cause"], "signing keys not loaded", "{line}");
 }
 
+/// Text logs, the default format, carry no colour codes when they go to a pipe or a file.
+#[test]
+fn text_logs_into_a_pipe_are_plain() {
+    let runtime = Runtime::new().expect("runtime");
+    let keys = runtime.block_on(KeyServer::start(&[&TestKey::primary()]));
+    let mut command = backend();
+    command
+        .envs(serving(&keys))
+        .env("LOG_FORMAT", "text")
+        .env("DATABASE_URL", "memory:");
+    let mut child = Running::spawn(command);
+    let line = child.wait_for_line(|line| line.contains("listening"));
+    assert!(
+        line.contains(" INFO backend: listening address=127.0.0.1:"),
+        "{line:?}"
+    );
+    assert!(!line.contains('\u{1b}'), "{line:?}");
+}
+
 /// Longest wait for requests in flight after SIGTERM, in the shutdown tests.
 const GRACE: Duration = Duration::from_secs(2);
 
