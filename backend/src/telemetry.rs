@@ -62,9 +62,20 @@ pub enum Failure {
     Fault(String),
 }
 
+/// The task a request created, attached to its response so that the request's log line names it
+/// (the path of a POST does not).
+#[derive(Debug, Clone, Copy)]
+pub struct CreatedTask(pub u64);
+
+/// Longest path logged; a longer one is cut and marked, so a request cannot flood the log.
+const MAX_LOGGED_PATH_LEN: usize = 256;
+
 /// One line per request, when it has been answered: request id, method, path (no query string),
-/// status, latency and, for a failure, its cause. Never headers: the `Authorization` header must
-/// not reach a log.
+/// status, latency, the task it created and, for a failure, its cause. Never headers: the
+/// `Authorization` header must not reach a log.
+///
+/// Level: error or warn as the response's [`Failure`] says; warn for any other 5xx, so no server
+/// error passes at info; info for the rest.
 ///
 /// One event rather than a span around the request keeps the log affordable at tens of
 /// thousands of requests per second (README "Benchmarks"). With `RUST_LOG=debug` a span carrying
@@ -74,7 +85,7 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let method = method.as_str();
-    let path = request.uri().path().to_owned();
+    let path = logged_path(request.uri().path());
     let request_id = request.headers().get(&REQUEST_ID).cloned();
     let request_id = request_id
         .as_ref()
@@ -85,8 +96,12 @@ pub async fn log_request(request: Request, next: Next) -> Response {
 
     let response = next.run(request).instrument(span).await;
 
-    let status = response.status().as_u16();
+    let status = response.status();
     let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+    let task_id = response
+        .extensions()
+        .get::<CreatedTask>()
+        .map(|task| task.0);
     // tracing needs the level at compile time: one call per level.
     macro_rules! finished {
         ($level:ident, $cause:expr) => {
@@ -94,17 +109,26 @@ pub async fn log_request(request: Request, next: Next) -> Response {
                 request_id,
                 method,
                 path,
-                status,
+                status = status.as_u16(),
                 latency_ms,
+                task_id,
                 cause = $cause,
                 "request finished"
             )
         };
     }
     match response.extensions().get::<Failure>() {
-        None => finished!(info, None::<&str>),
-        Some(Failure::Transient(cause)) => finished!(warn, cause.as_str()),
         Some(Failure::Fault(cause)) => finished!(error, cause.as_str()),
+        Some(Failure::Transient(cause)) => finished!(warn, cause.as_str()),
+        None if status.is_server_error() => finished!(warn, None::<&str>),
+        None => finished!(info, None::<&str>),
     }
     response
+}
+
+fn logged_path(path: &str) -> String {
+    match path.get(..MAX_LOGGED_PATH_LEN) {
+        Some(start) if start.len() < path.len() => format!("{start}... (cut)"),
+        _ => path.to_owned(),
+    }
 }

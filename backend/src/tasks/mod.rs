@@ -4,7 +4,7 @@
 //! task; Editor creates and edits their own; Reader lists their own. Another user's task is
 //! answered 404 to non-admins, so its existence is not revealed.
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{Extension, Json, Router, extract::State, http::StatusCode, routing::get};
 use shared::{NewTask, Permission, Task, TaskPatch, normalize_title};
 
 use crate::{
@@ -13,6 +13,7 @@ use crate::{
     error::{AppError, AppJson, AppPath},
     openapi::{BodyRefusals, TokenRefusals},
     store::{Scope, TaskChanges, TaskDraft},
+    telemetry::CreatedTask,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -57,15 +58,18 @@ pub async fn create(
     caller: Authorized<CreateTasks>,
     State(state): State<AppState>,
     AppJson(new): AppJson<NewTask>,
-) -> Result<(StatusCode, Json<Task>), AppError> {
+) -> Result<(StatusCode, Extension<CreatedTask>, Json<Task>), AppError> {
     let draft = TaskDraft {
         title: normalize_title(&new.title)?,
         owner_id: caller.object_id.clone(),
         owner_name: caller.name.clone(),
     };
     let task = state.store.create(draft).await?;
-    tracing::debug!(task_id = task.id, "task created");
-    Ok((StatusCode::CREATED, Json(task)))
+    Ok((
+        StatusCode::CREATED,
+        Extension(CreatedTask(task.id)),
+        Json(task),
+    ))
 }
 
 /// Change a task's title or completion: Admin any task, Editor their own.
@@ -112,7 +116,6 @@ pub async fn remove(
     AppPath(id): AppPath<u64>,
 ) -> Result<StatusCode, AppError> {
     if state.store.delete(id).await? {
-        tracing::debug!(task_id = id, "task deleted");
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::TaskNotFound)

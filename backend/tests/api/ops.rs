@@ -329,7 +329,8 @@ fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
 }
 
 /// A request refused for a passing reason (signing keys not loaded yet) is logged once, at warn,
-/// with its cause and request id; the client gets the 503 without the internals.
+/// with its cause and request id; the client gets the 503 without the internals. Any other 5xx
+/// is logged at warn too.
 #[test]
 fn a_transient_failure_is_logged_at_warn_with_its_cause() {
     let runtime = Runtime::new().expect("runtime");
@@ -360,6 +361,75 @@ fn a_transient_failure_is_logged_at_warn_with_its_cause() {
     assert_eq!(line["fields"]["message"], "request finished", "{line}");
     assert_eq!(line["fields"]["status"], 503, "{line}");
     assert_eq!(line["fields"]["cause"], "signing keys not loaded", "{line}");
+
+    // A 5xx without a cause (not ready yet) is not passed off as routine either.
+    let ready = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{base}/ready"))
+            .header("x-request-id", "not-ready")
+            .send()
+            .await
+            .expect("ready")
+            .status()
+            .as_u16()
+    });
+    assert_eq!(ready, 503);
+    let line = child.wait_for(|entry| entry["fields"]["request_id"] == "not-ready");
+    assert_eq!(line["level"], "WARN", "{line}");
+    assert!(line["fields"].get("cause").is_none(), "{line}");
+}
+
+/// The request line of a POST names the task it created (its path cannot), and a long path is
+/// cut in the log so that a request cannot flood it.
+#[test]
+fn the_request_line_names_the_created_task_and_cuts_long_paths() {
+    let runtime = Runtime::new().expect("runtime");
+    let primary = TestKey::primary();
+    let keys = runtime.block_on(KeyServer::start(&[&primary]));
+    let mut child = Running::start(&keys, &[("DATABASE_URL", "memory:")]);
+    let base = child.base_url();
+    child.wait_for_message("signing keys loaded");
+
+    let token = testkit::sign(&primary, &keys.claims("editor", &["Editor"]));
+    let long_path = format!("/{}", "a".repeat(2_000));
+    let (created, missing) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let created = client
+            .post(format!("{base}/api/tasks"))
+            .bearer_auth(&token)
+            .header("x-request-id", "log-check-create")
+            .header("content-type", "application/json")
+            .body(r#"{"title": "named in the log"}"#)
+            .send()
+            .await
+            .expect("create")
+            .text()
+            .await
+            .expect("task");
+        let missing = client
+            .get(format!("{base}{long_path}"))
+            .header("x-request-id", "log-check-long")
+            .send()
+            .await
+            .expect("long path")
+            .status()
+            .as_u16();
+        (created, missing)
+    });
+    assert_eq!(missing, 404);
+    let created: serde_json::Value = serde_json::from_str(&created).expect("task JSON");
+
+    let line = child.wait_for(|entry| entry["fields"]["request_id"] == "log-check-create");
+    assert_eq!(line["fields"]["status"], 201, "{line}");
+    assert_eq!(line["fields"]["task_id"], created["id"], "{line}");
+
+    let line = child.wait_for(|entry| entry["fields"]["request_id"] == "log-check-long");
+    let logged = line["fields"]["path"].as_str().unwrap_or_default();
+    assert!(
+        logged.starts_with("/aaaa") && logged.ends_with("... (cut)"),
+        "{line}"
+    );
+    assert!(logged.len() < 300, "{} bytes logged", logged.len());
 }
 
 /// Text logs, the default format, carry no colour codes when they go to a pipe or a file.
