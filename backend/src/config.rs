@@ -17,6 +17,7 @@ use std::{
 
 use axum::http::HeaderValue;
 use reqwest::Url;
+use tracing_subscriber::EnvFilter;
 
 use crate::{
     auth::{ApiIds, AuthSettings},
@@ -54,6 +55,9 @@ pub struct Config {
     pub allowed_origins: Vec<HeaderValue>,
     /// `LOG_FORMAT`: `text` (default) or `json` (for log collectors, e.g. in containers).
     pub log_format: LogFormat,
+    /// `RUST_LOG` (default `info`): which lines are logged, checked here so that a typo stops the
+    /// start instead of silently logging at another level.
+    pub log_filter: String,
     /// `REQUEST_TIMEOUT_SECS` (default 10): a request still running then is answered 408.
     pub request_timeout: Duration,
     /// `SHUTDOWN_TIMEOUT_SECS` (default 10): how long requests in flight may finish after
@@ -178,6 +182,7 @@ impl Config {
                 Some("json") => LogFormat::Json,
                 Some(other) => return Err(invalid("LOG_FORMAT", other, "expected text or json")),
             },
+            log_filter: vars.log_filter()?,
             request_timeout: vars.seconds("REQUEST_TIMEOUT_SECS", 10, 1..=300)?,
             shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
             store: vars.store()?,
@@ -438,6 +443,20 @@ impl Vars<'_> {
         })
     }
 
+    fn log_filter(&self) -> Result<String, ConfigError> {
+        let filter = self.get("RUST_LOG").unwrap_or_else(|| "info".into());
+        EnvFilter::try_new(&filter).map_err(|e| {
+            invalid(
+                "RUST_LOG",
+                &filter,
+                format!(
+                    "{e}; expected a level (info, debug...) or directives like warn,backend=debug"
+                ),
+            )
+        })?;
+        Ok(filter)
+    }
+
     /// `ALLOWED_ORIGINS`: comma-separated origins (`scheme://host[:port]`), default Trunk's dev
     /// server. `*` is refused: any site could then call the API with its users' tokens.
     fn origins(&self) -> Result<Vec<HeaderValue>, ConfigError> {
@@ -450,6 +469,9 @@ impl Vars<'_> {
             .map(str::trim)
             .filter(|origin| !origin.is_empty())
             .map(|origin| {
+                if origin == "*" {
+                    return Err(invalid(NAME, origin, "`*` would let any site call the API with its users' tokens: list the exact origins, like https://app.example.com"));
+                }
                 let url = Url::parse(origin).map_err(|e| invalid(NAME, origin, e.to_string()))?;
                 let is_origin = matches!(url.scheme(), "http" | "https")
                     && url.path() == "/"
@@ -660,6 +682,20 @@ mod tests {
         ] {
             assert_eq!(invalid_name(parse(&[(name, value)])), name);
         }
+    }
+
+    #[test]
+    fn log_filter_is_checked_at_start() {
+        assert_eq!(parse(&[]).expect("default").log_filter, "info");
+        let filter = "warn,backend=debug";
+        assert_eq!(
+            parse(&[("RUST_LOG", filter)]).expect("valid").log_filter,
+            filter
+        );
+        assert_eq!(
+            invalid_name(parse(&[("RUST_LOG", "backend=loud")])),
+            "RUST_LOG"
+        );
     }
 
     #[test]

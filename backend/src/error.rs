@@ -167,7 +167,7 @@ impl IntoResponse for AppError {
                 StatusCode::BAD_REQUEST,
                 "invalid_id",
                 format!(
-                    "the task id must be a positive integer ({})",
+                    "the task id must be an unsigned integer ({})",
                     rejection.body_text()
                 ),
             ),

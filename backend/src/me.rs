@@ -6,6 +6,7 @@ use shared::Me;
 use crate::{
     AppState,
     auth::{Authenticated, Authorized},
+    openapi::ServerFailures,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     responses(
         (status = 200, description = "The caller", body = Me),
         (status = 401, description = "Missing or invalid token", body = shared::ApiError),
+        ServerFailures,
     ))]
 pub async fn me(caller: Authorized<Authenticated>) -> Json<Me> {
     Json(caller.me())

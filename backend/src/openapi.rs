@@ -42,6 +42,26 @@ pub enum TokenRefusals {
     Forbidden(ApiError),
 }
 
+/// Answers of every route that needs a token when the API cannot serve it (for the document
+/// only: never constructed). The message is generic; the cause is in the API's log.
+#[derive(Debug, IntoResponses)]
+#[expect(
+    dead_code,
+    reason = "describes responses to OpenAPI; errors are built by AppError"
+)]
+pub enum ServerFailures {
+    /// Not answered within `REQUEST_TIMEOUT_SECS` (`request_timeout`).
+    #[response(status = 408)]
+    Timeout(ApiError),
+    /// A handler failed unexpectedly (`internal`).
+    #[response(status = 500)]
+    Internal(ApiError),
+    /// Signing keys not loaded yet (`keys_unavailable`, with `Retry-After`) or the task store
+    /// unreachable (`store_unavailable`).
+    #[response(status = 503)]
+    Unavailable(ApiError),
+}
+
 /// Refusals of a JSON request body (for the document only: never constructed).
 #[derive(Debug, IntoResponses)]
 #[expect(

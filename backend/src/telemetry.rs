@@ -18,9 +18,10 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber. `RUST_LOG` filters (default `info`).
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the global subscriber; `filter` is `RUST_LOG`'s value, already checked by the
+/// configuration.
+pub fn init(format: LogFormat, filter: &str) {
+    let filter = EnvFilter::new(filter);
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Json => builder

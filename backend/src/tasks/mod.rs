@@ -11,7 +11,7 @@ use crate::{
     AppState,
     auth::{Authorized, CreateTasks, DeleteTasks, EditTasks, ListTasks, Principal},
     error::{AppError, AppJson, AppPath},
-    openapi::{BodyRefusals, TokenRefusals},
+    openapi::{BodyRefusals, ServerFailures, TokenRefusals},
     store::{Scope, TaskChanges, TaskDraft},
     telemetry::CreatedTask,
 };
@@ -38,7 +38,10 @@ fn scope(principal: &Principal) -> Scope<'_> {
 #[utoipa::path(
     get, path = "/api/tasks", tag = "tasks",
     security(("bearer" = [])),
-    responses((status = 200, description = "Tasks, oldest first", body = [Task]), TokenRefusals)
+    responses(
+        (status = 200, description = "Tasks, oldest first", body = [Task]),
+        TokenRefusals, ServerFailures,
+    )
 )]
 pub async fn list(
     caller: Authorized<ListTasks>,
@@ -52,7 +55,11 @@ pub async fn list(
     post, path = "/api/tasks", tag = "tasks",
     security(("bearer" = [])),
     request_body = NewTask,
-    responses((status = 201, description = "The new task", body = Task), TokenRefusals, BodyRefusals)
+    responses(
+        (status = 201, description = "The new task", body = Task),
+        (status = 507, description = "The store holds `TASKS_MAX` tasks (`store_full`)", body = shared::ApiError),
+        TokenRefusals, BodyRefusals, ServerFailures,
+    )
 )]
 pub async fn create(
     caller: Authorized<CreateTasks>,
@@ -81,7 +88,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The updated task", body = Task),
         (status = 404, description = "No such task (or another user's, for an Editor)", body = shared::ApiError),
-        TokenRefusals, BodyRefusals,
+        TokenRefusals, BodyRefusals, ServerFailures,
     )
 )]
 pub async fn update(
@@ -107,7 +114,7 @@ pub async fn update(
         (status = 204, description = "Deleted"),
         (status = 400, description = "The task id is not an unsigned integer", body = shared::ApiError),
         (status = 404, description = "No such task", body = shared::ApiError),
-        TokenRefusals,
+        TokenRefusals, ServerFailures,
     )
 )]
 pub async fn remove(

@@ -69,13 +69,15 @@ async fn openapi_lists_every_route_and_schema() {
         .filter(|(path, _)| path.starts_with("/api/t") || *path == "/api/me");
     for (path, method) in protected {
         let responses = &doc["paths"][path][method]["responses"];
-        assert!(
-            responses["401"].is_object(),
-            "{method} {path} documents 401"
-        );
+        for status in ["401", "408", "500", "503"] {
+            assert!(
+                responses[status].is_object(),
+                "{method} {path} documents {status}"
+            );
+        }
     }
     let create = &doc["paths"]["/api/tasks"]["post"]["responses"];
-    for status in ["201", "400", "403", "413", "415", "422"] {
+    for status in ["201", "400", "403", "413", "415", "422", "507"] {
         assert!(
             create[status].is_object(),
             "POST /api/tasks documents {status}"
@@ -167,8 +169,8 @@ async fn a_slow_request_times_out_with_an_api_error_the_browser_can_read() {
     assert_eq!(app.get("/api/tasks", Some(&token)).await.status, 200);
 }
 
-/// Without a single real variable, the binary runs from `backend/.env` in its working folder;
-/// a real variable wins over the file's value.
+/// Without a single real variable, the binary runs from `backend/.env` in its working folder
+/// (`RUST_LOG` included); a real variable wins over the file's value.
 #[test]
 fn backend_env_file_configures_the_binary_and_real_variables_win() {
     let runtime = Runtime::new().expect("runtime");
@@ -178,7 +180,7 @@ fn backend_env_file_configures_the_binary_and_real_variables_win() {
     std::fs::create_dir(dir.path().join("backend")).expect("backend folder");
     let file: String = serving(&keys)
         .iter()
-        .chain(&[("DATABASE_URL", "memory:")])
+        .chain(&[("DATABASE_URL", "memory:"), ("RUST_LOG", "debug")])
         .map(|(name, value)| format!("{name}={value}\n"))
         .collect();
     std::fs::write(dir.path().join("backend/.env"), file).expect("write .env");
@@ -191,7 +193,7 @@ fn backend_env_file_configures_the_binary_and_real_variables_win() {
         let mut child = Running::spawn(command);
         let base = child.base_url();
         child.wait_for_message("signing keys loaded");
-        runtime.block_on(async {
+        let status = runtime.block_on(async {
             reqwest::Client::new()
                 .get(format!("{base}/api/me"))
                 .bearer_auth(&token)
@@ -200,7 +202,10 @@ fn backend_env_file_configures_the_binary_and_real_variables_win() {
                 .expect("request")
                 .status()
                 .as_u16()
-        })
+        });
+        // A debug line: RUST_LOG=debug came from the file too.
+        child.wait_for_message("request started");
+        status
     };
     assert_eq!(me_status(&[]), 200, "tenant and API ids from backend/.env");
     let other_api = [(
@@ -236,6 +241,22 @@ fn bad_configuration_exits_2_with_one_line_naming_the_variable() {
                 ("AZURE_AUTHORITY_HOST", "http://login.example"),
             ],
             "AZURE_AUTHORITY_HOST",
+        ),
+        (
+            vec![
+                ("AZURE_TENANT_ID", testkit::TENANT_ID),
+                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
+                ("RUST_LOG", "backend=loud"),
+            ],
+            "RUST_LOG=\"backend=loud\" is invalid",
+        ),
+        (
+            vec![
+                ("AZURE_TENANT_ID", testkit::TENANT_ID),
+                ("AZURE_API_CLIENT_ID", testkit::CLIENT_ID),
+                ("ALLOWED_ORIGINS", "*"),
+            ],
+            "would let any site call the API",
         ),
     ];
     for (vars, expected) in cases {
