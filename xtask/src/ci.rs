@@ -27,8 +27,9 @@ const TOOLS: &[(&str, &str)] = &[
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Skip what needs the browser toolchain: the SPA build, the browser and e2e tests, and the
-    /// tests of `xtask dev` (for machines without trunk, wasm-bindgen or chromium).
+    /// Skip what needs the browser toolchain: the SPA's wasm32 lint and build, the browser and
+    /// e2e tests, and the tests of `xtask dev` (for machines without trunk, wasm-bindgen or
+    /// chromium).
     #[arg(long)]
     no_browser: bool,
 }
