@@ -201,13 +201,16 @@ step_spa() {
 }
 
 step_publish() {
+  # The config location is explicit: left out, the SWA CLI searches the current folder and the
+  # repo root's staticwebapp.config.json (without the API in its CSP) could win over dist/'s.
+  local deploy=("${SWA_CLI[@]}" deploy "${REPO_ROOT}/dist" --swa-config-location "${REPO_ROOT}/dist" --env production)
   if [[ "${DRY_RUN}" == true ]]; then
-    run "${SWA_CLI[@]}" deploy "${REPO_ROOT}/dist" --env production
+    run "${deploy[@]}"
     return
   fi
   local token
   token="$(terraform -chdir="${REPO_ROOT}/infra" output -raw swa_deployment_token)"
-  SWA_CLI_DEPLOYMENT_TOKEN="${token}" run "${SWA_CLI[@]}" deploy "${REPO_ROOT}/dist" --env production
+  SWA_CLI_DEPLOYMENT_TOKEN="${token}" run "${deploy[@]}"
 }
 
 step_redirect() {

@@ -136,6 +136,14 @@ fn writes_the_runtime_config_and_allows_the_api_in_the_csp() {
         swa["navigationFallback"]["rewrite"], "/index.html",
         "rest of the file kept"
     );
+    // And that file, not the repo root's, is the one the upload used.
+    let uploaded: Value = serde_json::from_str(
+        sandbox.state()["swa_deployed_settings"]
+            .as_str()
+            .expect("settings uploaded"),
+    )
+    .expect("JSON");
+    assert_eq!(uploaded, swa);
 }
 
 #[test]

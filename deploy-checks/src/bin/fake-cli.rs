@@ -479,7 +479,9 @@ impl Fake {
         }
     }
 
-    /// `swa deploy DIR --env production`, authenticated by SWA_CLI_DEPLOYMENT_TOKEN only.
+    /// `swa deploy DIR [--swa-config-location CONFIG_DIR] --env production`, authenticated by
+    /// SWA_CLI_DEPLOYMENT_TOKEN only. Like the real CLI, it takes `staticwebapp.config.json` from
+    /// the current folder unless told where it is.
     fn swa(&mut self, args: &[String]) -> Reply {
         let token = std::env::var("SWA_CLI_DEPLOYMENT_TOKEN").unwrap_or_default();
         if args.first().map(String::as_str) != Some("deploy") {
@@ -491,6 +493,10 @@ impl Fake {
         let dir = args.get(1).cloned().unwrap_or_default();
         let config = fs::read_to_string(Path::new(&dir).join("config.json")).ok();
         self.state["swa_deployed_config"] = json!(config);
+        let settings_dir = opt(args, "--swa-config-location").unwrap_or(".");
+        let settings =
+            fs::read_to_string(Path::new(settings_dir).join("staticwebapp.config.json")).ok();
+        self.state["swa_deployed_settings"] = json!(settings);
         Reply::Out("Project deployed\n".into())
     }
 
