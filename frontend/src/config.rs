@@ -21,11 +21,9 @@ pub struct Config {
     pub api_scope: String,
     /// Where the API is; paths such as `/api/me` are appended.
     pub api_base_url: HttpUrl,
-    /// Where the authority sends the browser back to: a redirect URI registered on the SPA's app
-    /// registration, on this page's origin.
+    /// Where the authority sends the browser back to, after sign-in and after sign-out: a redirect
+    /// URI registered on the SPA's app registration, on this page's origin.
     pub redirect_uri: String,
-    /// The site root, where the authority sends the browser after sign-out.
-    pub site_root: String,
 }
 
 /// The file as written by setup.sh, deploy.sh or the local stack.
@@ -106,9 +104,8 @@ impl Config {
         }
         let api_base_url =
             HttpUrl::parse(&file.api_base_url).map_err(|e| field("apiBaseUrl", e))?;
-        let site_root = format!("{page_origin}/");
         let redirect_uri = match file.redirect_uri {
-            None => site_root.clone(),
+            None => format!("{page_origin}/"),
             Some(uri) => {
                 let url = HttpUrl::parse(&uri).map_err(|e| field("redirectUri", e))?;
                 if url.origin() != page_origin {
@@ -126,7 +123,6 @@ impl Config {
             api_scope: file.api_scope,
             api_base_url,
             redirect_uri,
-            site_root,
         })
     }
 }
@@ -196,7 +192,6 @@ mod tests {
         assert_eq!(config.authority.to_string(), "http://127.0.0.1:8081/common");
         assert_eq!(config.api_base_url.to_string(), "http://localhost:8000");
         assert_eq!(config.redirect_uri, "http://localhost:8080/");
-        assert_eq!(config.site_root, "http://localhost:8080/");
     }
 
     #[test]

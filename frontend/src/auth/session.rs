@@ -64,11 +64,12 @@ impl Auth {
     }
 
     /// Forgets the session in this tab, then signs out at the authority, which sends the browser
-    /// back to the site root.
+    /// back to the redirect URI: registered for sign-in, so the authority accepts it (the site
+    /// root may not be registered, and an unregistered address leaves the session there intact).
     pub fn sign_out(&self) {
         self.cache.clear();
         self.account.set(None);
-        browser::go_to(&self.config.authority.logout_url(&self.config.site_root));
+        browser::go_to(&self.config.authority.logout_url(&self.config.redirect_uri));
     }
 
     /// Completes a sign-in if this page is the authority's redirect back: checks the response,
