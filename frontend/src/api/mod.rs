@@ -48,12 +48,17 @@ impl ApiFailure {
     }
 }
 
-/// Turns an API answer into a value or a failure.
+/// Turns an API answer into a value or a failure. Nothing over [`MAX_RESPONSE_BYTES`] is parsed,
+/// error bodies included: an oversized error keeps its status, without the details.
 pub fn decode<T: FromJson>(status: u16, body: &str) -> Result<T, ApiFailure> {
+    let within_limit = body.len() <= MAX_RESPONSE_BYTES;
     if !(200..300).contains(&status) {
-        return Err(ApiFailure::from_status(status, body));
+        return Err(ApiFailure::from_status(
+            status,
+            if within_limit { body } else { "" },
+        ));
     }
-    if body.len() > MAX_RESPONSE_BYTES {
+    if !within_limit {
         return Err(ApiFailure::BadResponse("the answer is too large".into()));
     }
     json::from_str(body).map_err(|e| ApiFailure::BadResponse(e.to_string()))
@@ -195,6 +200,27 @@ mod tests {
         assert!(matches!(
             decode::<Task>(500, "{}"),
             Err(ApiFailure::Status { status: 500, .. })
+        ));
+    }
+
+    #[test]
+    fn oversized_answers_are_not_parsed() {
+        let padding = " ".repeat(MAX_RESPONSE_BYTES);
+        let huge_error = format!(r#"{{"code":"internal","message":"details"}}{padding}"#);
+        assert_eq!(
+            decode::<Task>(500, &huge_error)
+                .expect_err("a failure")
+                .to_string(),
+            "The API gave no details. (HTTP 500)"
+        );
+        assert_eq!(
+            decode::<Task>(401, &huge_error),
+            Err(ApiFailure::Unauthorized("The API gave no details.".into())),
+            "the status still counts"
+        );
+        assert!(matches!(
+            decode::<Task>(200, &format!("{{}}{padding}")),
+            Err(ApiFailure::BadResponse(_))
         ));
     }
 }
