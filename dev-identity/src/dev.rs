@@ -1,6 +1,11 @@
 //! DEV-ONLY hooks with no Entra counterpart, for tests of the programs that trust this provider.
 
-use axum::{Json, Router, extract::State, routing::post};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, header},
+    routing::post,
+};
 use serde::Serialize;
 
 use crate::{
@@ -22,11 +27,21 @@ struct Rotated {
 }
 
 /// `POST /{tenant}/dev/rotate-signing-key`: sign with a new key from now on, as Entra does when it
-/// rolls its keys, so an API's handling of an unknown `kid` can be tested end to end.
+/// rolls its keys, so an API's handling of an unknown `kid` can be tested end to end. Refused to
+/// pages of other sites: tests and scripts send no `Origin`, browsers always do.
 async fn rotate_signing_key(
     _: KnownTenant,
     State(state): State<AppState>,
+    headers: HeaderMap,
 ) -> Result<Json<Rotated>, Error> {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = String::from_utf8_lossy(origin.as_bytes());
+        if !state.settings.is_registered_origin(&origin) {
+            return Err(Error::DevHookFromOtherSite(
+                origin.chars().take(256).collect(),
+            ));
+        }
+    }
     let kid = rotate(state.clone()).await?;
     let published = state.keys.jwks().kids();
     tracing::info!(kid, "rotated the signing key (dev hook)");

@@ -114,6 +114,11 @@ pub(crate) enum Error {
     CodeVerifierMismatch,
     #[error("The identity provider's signing keys failed; see its log.")]
     Signing,
+    /// A browser page of another site called a dev hook (any site can make a browser POST).
+    #[error(
+        "The dev hooks answer scripts and the registered app only, not pages of other sites. Request origin: '{0}'."
+    )]
+    DevHookFromOtherSite(String),
 }
 
 impl Error {
@@ -136,6 +141,7 @@ impl Error {
             | Error::UnknownUser(_)
             | Error::CrossOriginRequired
             | Error::OriginNotRegistered(_)
+            | Error::DevHookFromOtherSite(_)
             | Error::InvalidCodeVerifier => "invalid_request",
             Error::UnknownClient(_) => "unauthorized_client",
             Error::SecretFromPublicClient => "invalid_client",
@@ -176,7 +182,7 @@ impl Error {
             Error::InvalidCodeChallenge => 501491,
             Error::LoginRequired => 50058,
             Error::CrossOriginRequired => 9002327,
-            Error::OriginNotRegistered(_) => 9002326,
+            Error::OriginNotRegistered(_) | Error::DevHookFromOtherSite(_) => 9002326,
             Error::UnsupportedGrantType(_) => 70003,
             Error::GrantNotFound => 70000,
             Error::CodeAlreadyRedeemed => 54005,
@@ -191,6 +197,7 @@ impl Error {
         match self {
             Error::TenantNotFound(_) | Error::UnknownEndpoint(_) => StatusCode::NOT_FOUND,
             Error::SecretFromPublicClient => StatusCode::UNAUTHORIZED,
+            Error::DevHookFromOtherSite(_) => StatusCode::FORBIDDEN,
             Error::Signing => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }

@@ -53,3 +53,31 @@ async fn rotation_signs_with_a_new_published_key_and_keeps_the_old_one_for_a_whi
     );
     assert!(kids.contains(&new_kid.as_str()));
 }
+
+/// Any web page can make the browser POST to loopback: the hook refuses pages of other sites, so
+/// one cannot rotate the keys (and break the tokens already issued) behind a developer's back.
+#[tokio::test]
+async fn rotation_is_refused_to_pages_of_other_sites() {
+    let harness = Harness::start().await;
+    let before = harness.published_keys().await;
+    let refused = harness
+        .http
+        .post(harness.url("/dev/rotate-signing-key"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    assert_eq!(harness.published_keys().await, before, "no rotation");
+
+    let app = harness
+        .http
+        .post(harness.url("/dev/rotate-signing-key"))
+        .header("origin", SPA_ORIGIN)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(app.status(), StatusCode::OK, "the registered app's origin");
+}
