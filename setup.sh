@@ -123,7 +123,7 @@ main() {
 
   log "[5/5] local settings"
   write_local_settings "${tenant_id}" "$(jq -r .appId <<<"${api}")" "$(jq -r .appId <<<"${spa}")"
-  log "done. Next: 'cargo run -p backend' and 'trunk serve', or deploy with ./deploy.sh (see README)."
+  log "done. Next: 'cargo run -p backend' and 'trunk serve', or deploy with ./deploy.sh (see docs/development.md)."
 }
 
 main "$@"

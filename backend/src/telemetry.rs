@@ -79,7 +79,7 @@ const MAX_LOGGED_PATH_LEN: usize = 256;
 /// error passes at info; info for the rest.
 ///
 /// One event rather than a span around the request keeps the log affordable at tens of
-/// thousands of requests per second (README "Benchmarks"). With `RUST_LOG=debug` a span carrying
+/// thousands of requests per second (docs/benchmarks.md). With `RUST_LOG=debug` a span carrying
 /// the same request id wraps the request, so every line it causes (why a token was refused...)
 /// can be found with it.
 pub async fn log_request(request: Request, next: Next) -> Response {

@@ -1,6 +1,6 @@
 //! backend/Dockerfile and .dockerignore, read as text: what issue 7 asks of the image that a
-//! linter would not check. Dockerfile style is hadolint's, run by hand (README, "Checks without
-//! Azure").
+//! linter would not check. Dockerfile style is hadolint's, run by hand (docs/deployment.md,
+//! "Checks without Azure").
 
 use std::fs;
 

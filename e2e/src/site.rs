@@ -2,8 +2,8 @@
 //! headers (the Content-Security-Policy among them), its navigation fallback with the excludes, and
 //! its MIME types. The SPA therefore runs in the tests under its production policy.
 //!
-//! Why not the real emulator (`swa start` from npm `@azure/static-web-apps-cli`): see the README,
-//! "End-to-end tests". This server implements exactly the parts of the configuration file the app
+//! Why not the real emulator (`swa start` from npm `@azure/static-web-apps-cli`): see
+//! docs/decisions.md. This server implements exactly the parts of the configuration file the app
 //! uses and refuses any other setting by name, so a rule added to the file can never be silently
 //! ignored by the tests while Azure applies it.
 

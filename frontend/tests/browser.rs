@@ -1,6 +1,6 @@
 //! The browser glue, in a real browser (headless Chromium through chromedriver):
 //! `crypto.getRandomValues`, the `sessionStorage` cache, and loading `/config.json`.
-//! How to run: README, "The SPA". Natively this file compiles to nothing.
+//! How to run: frontend/README.md, "Tests". Natively this file compiles to nothing.
 #![cfg(target_arch = "wasm32")]
 
 use std::collections::HashSet;

@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: every check the project has, in the order that fails fastest, with a summary.
 //!
-//! This is the README's test command and what `.ci/run` runs on a clean machine after installing the
+//! This is the test command of README.md and docs/testing.md and what `.ci/run` runs on a clean machine after installing the
 //! tools. Every step runs even when an earlier one failed, so one run shows every problem; the exit
 //! status is non-zero if any step failed.
 

@@ -11,7 +11,7 @@ use testkit::{SpaClient, Tokens};
 
 use crate::helpers::{TestApp, assert_invalid_token};
 
-/// The provider's default users as the README documents them: `login_hint`, display name, user
+/// The provider's default users as dev-identity/README.md documents them: `login_hint`, display name, user
 /// name, roles, and whether the role lets them create tasks.
 const USERS: [(&str, &str, &str, &[&str], bool); 4] = [
     (

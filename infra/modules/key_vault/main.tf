@@ -5,7 +5,7 @@
 resource "azurerm_key_vault" "this" {
   #checkov:skip=CKV_AZURE_109:The API's outbound IPs are not fixed without VNet integration, nor are a developer's; access is Entra ID + RBAC.
   #checkov:skip=CKV_AZURE_189:As above: no VNet in this deployment, so the public endpoint is the only path.
-  #checkov:skip=CKV2_AZURE_32:A private endpoint needs a VNet-integrated Container Apps environment; listed under production hardening in the README.
+  #checkov:skip=CKV2_AZURE_32:A private endpoint needs a VNet-integrated Container Apps environment; listed under production hardening in docs/deployment.md.
 
   name                = var.name
   location            = var.location

@@ -7,7 +7,7 @@
 # Vault is reached (no VNet in this deployment), and from the smallest, cheapest shape.
 resource "azurerm_postgresql_flexible_server" "this" {
   #checkov:skip=CKV_AZURE_136:Geo-redundant backups double the storage price; backups are kept in the region (backup_retention_days).
-  #checkov:skip=CKV2_AZURE_57:A private endpoint needs a VNet-integrated Container Apps environment; listed under production hardening in the README.
+  #checkov:skip=CKV2_AZURE_57:A private endpoint needs a VNet-integrated Container Apps environment; listed under production hardening in docs/deployment.md.
 
   name                = var.name
   location            = var.location
@@ -72,7 +72,7 @@ resource "azurerm_postgresql_flexible_server_configuration" "tls" {
 # "Allow public access from any Azure service": the range 0.0.0.0-0.0.0.0 is Azure's marker for
 # it. Network reach is not authorization: only tokens of the administrator identity sign in.
 resource "azurerm_postgresql_flexible_server_firewall_rule" "azure_services" {
-  #checkov:skip=CKV2_AZURE_26:Consumption Container Apps have no fixed outbound IP; sign-in needs the app identity's Entra token (password auth is off). Private access needs a VNet, see the README.
+  #checkov:skip=CKV2_AZURE_26:Consumption Container Apps have no fixed outbound IP; sign-in needs the app identity's Entra token (password auth is off). Private access needs a VNet, see docs/deployment.md.
 
   name             = "allow-azure-services"
   server_id        = azurerm_postgresql_flexible_server.this.id
