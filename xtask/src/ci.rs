@@ -1,104 +1,130 @@
 //! `cargo xtask ci`: every check the project has, in the order that fails fastest, with a summary.
 //!
-//! This is the test command of README.md and docs/testing.md and what `.ci/run` runs on a clean machine after installing the
-//! tools. Every step runs even when an earlier one failed, so one run shows every problem; the exit
-//! status is non-zero if any step failed.
+//! This is the test command of README.md and docs/testing.md, and what `.ci/run` runs. It first
+//! installs what its steps need (see [`crate::tools`]), then runs every step even when an earlier
+//! one failed, so one run shows every problem; the exit status is non-zero if any step failed.
+//!
+//! **To add a check**: one more `Step` in [`steps`], with `.needs(&[&tools::…])` for the tools it
+//! runs (add the tool to the catalog in `xtask/src/tools.rs` if it is new).
 
-use std::{
-    path::Path,
-    process::Command,
-    time::{Duration, Instant},
+use std::{path::Path, process::Command, time::Instant};
+
+use crate::{
+    step::{self, Interrupted, Outcome, Report, Runner, Step, say},
+    tools::{self, Plan, Source, Tool},
 };
-
-/// Tools the checks need, and how to get each when it is missing.
-const TOOLS: &[(&str, &str)] = &[
-    ("trunk", ".ci/wasm-toolchain.sh install"),
-    ("wasm-bindgen", ".ci/wasm-toolchain.sh install"),
-    ("wasm-bindgen-test-runner", ".ci/wasm-toolchain.sh install"),
-    ("wasm-opt", ".ci/wasm-toolchain.sh install"),
-    ("chromedriver", "apt-get install chromium chromium-driver"),
-    ("shellcheck", "apt-get install shellcheck"),
-    ("jq", "apt-get install jq"),
-    (
-        "terraform",
-        "https://developer.hashicorp.com/terraform/install",
-    ),
-];
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Skip what needs the browser toolchain: the SPA's wasm32 lint and build, the browser and
-    /// e2e tests, and the tests of `xtask dev` (for machines without trunk, wasm-bindgen or
-    /// chromium).
+    /// e2e tests, and the tests of `xtask dev`.
     #[arg(long)]
     no_browser: bool,
-}
-
-/// One check: a name for the summary and the command that runs it.
-#[derive(Debug)]
-struct Step {
-    name: &'static str,
-    program: &'static str,
-    args: Vec<String>,
-    env: Vec<(&'static str, &'static str)>,
-}
-
-impl Step {
-    fn new(name: &'static str, program: &'static str, args: &[&str]) -> Self {
-        Self {
-            name,
-            program,
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
-            env: Vec::new(),
-        }
-    }
-
-    fn env(mut self, key: &'static str, value: &'static str) -> Self {
-        self.env.push((key, value));
-        self
-    }
+    /// Show every step's output as it comes, instead of a line per step.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 pub fn run(args: &Args) -> Result<(), String> {
-    let missing = missing_tools(args.no_browser);
-    if !missing.is_empty() {
-        return Err(format!("missing tools: {}", missing.join("; ")));
-    }
+    tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?
+        .block_on(run_steps(args))
+}
+
+/// Every tool the checks need (`cargo xtask install ci`).
+pub fn needed_tools() -> Result<Vec<&'static Tool>, String> {
+    Ok(tools_of(&steps(false)?))
+}
+
+fn tools_of(steps: &[Step]) -> Vec<&'static Tool> {
+    steps
+        .iter()
+        .flat_map(|step| step.needed_tools().iter().copied())
+        .collect()
+}
+
+async fn run_steps(args: &Args) -> Result<(), String> {
+    let started = Instant::now();
+    let runner = Runner::new("ci", args.verbose)?;
     let steps = steps(args.no_browser)?;
-    let mut results = Vec::with_capacity(steps.len());
-    for step in &steps {
-        eprintln!(
-            "\n==> {}: {} {}",
+    let plan = Plan::new(&tools_of(&steps));
+    say(&format!(
+        "xtask ci: {} steps, each one's output in {}",
+        steps.len(),
+        runner.log_dir().display()
+    ));
+    for (i, step) in steps.iter().enumerate() {
+        say(&format!(
+            "  {:>2}  {:<20} {}",
+            i + 1,
             step.name,
-            step.program,
-            step.args.join(" ")
-        );
-        let started = Instant::now();
-        let ok = Command::new(step.program)
-            .args(&step.args)
-            .envs(step.env.iter().copied())
-            .status()
-            .map_err(|e| eprintln!("xtask ci: cannot run {}: {e}", step.program))
-            .is_ok_and(|status| status.success());
-        results.push((step.name, ok, started.elapsed()));
+            step.command_line()
+        ));
     }
-    summarize(&results)
+    let skip = unavailable(&plan)?;
+    let mut reports = Vec::new();
+    if !plan.installs.is_empty() {
+        say("xtask ci: first, the missing tools (what, why, roughly how long on 2 cores):");
+        for line in plan.describe() {
+            say(&line);
+        }
+        reports = tools::install(&runner, &plan)
+            .await
+            .map_err(|Interrupted| "interrupted".to_owned())?;
+    }
+    let total = steps.len();
+    for (i, step) in steps.iter().enumerate() {
+        let label = format!("[{}/{total}]", i + 1);
+        if let Some((tool, fix)) = skip
+            .iter()
+            .find(|(tool, _)| step.needed_tools().contains(tool))
+        {
+            say(&format!("{label} {}: skipped: {fix}", step.name));
+            reports.push(Report::skipped(&step.name, format!("no {}", tool.name)));
+            continue;
+        }
+        let report = runner
+            .run(&label, step)
+            .await
+            .map_err(|Interrupted| "interrupted".to_owned())?;
+        reports.push(report);
+    }
+    summarize(&reports, started.elapsed())
+}
+
+/// The tools nothing here can install and that a step may go without outside CI (Terraform, for
+/// its formatting check), each with its fix. Any other tool that cannot be installed, or any
+/// tool in CI, is an error naming every fix, before anything runs.
+fn unavailable(plan: &Plan) -> Result<Vec<(&'static Tool, String)>, String> {
+    let in_ci = std::env::var_os("CI").is_some_and(|v| v == "true" || v == "1");
+    let (skip, fail): (Vec<_>, Vec<_>) = plan
+        .cannot
+        .iter()
+        .cloned()
+        .partition(|(tool, _)| !in_ci && matches!(tool.source, Source::Manual { .. }));
+    if fail.is_empty() {
+        return Ok(skip);
+    }
+    Err(format!(
+        "cannot run the checks, tools are missing:\n  - {}",
+        fail.into_iter()
+            .map(|(_, fix)| fix)
+            .collect::<Vec<_>>()
+            .join("\n  - ")
+    ))
 }
 
 /// The checks, cheapest first. The SPA is built before the tests because the end-to-end tests
 /// serve `dist/`.
 fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
     let mut steps = vec![
-        Step::new("format", "cargo", &["fmt", "--all", "--", "--check"]),
-        Step::new(
-            "terraform format",
-            "terraform",
-            &["fmt", "-check", "-recursive", "infra"],
-        ),
-        shellcheck()?,
-        Step::new(
+        Step::cargo("format", &["fmt", "--all", "--", "--check"]).needs(&[&tools::RUSTFMT]),
+        Step::new("terraform format", "terraform")
+            .args(["fmt", "-check", "-recursive", "infra"])
+            .needs(&[&tools::TERRAFORM]),
+        shellcheck()?.needs(&[&tools::SHELLCHECK]),
+        Step::cargo(
             "clippy",
-            "cargo",
             &[
                 "clippy",
                 "--workspace",
@@ -107,50 +133,15 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
                 "-D",
                 "warnings",
             ],
-        ),
+        )
+        .needs(&[&tools::CLIPPY]),
     ];
-    if !no_browser {
-        steps.extend([
-            Step::new(
-                "clippy (wasm32)",
-                "cargo",
-                &[
-                    "clippy",
-                    "-p",
-                    "frontend",
-                    "--target",
-                    "wasm32-unknown-unknown",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ),
-            Step::new("SPA release build", "trunk", &["build", "--release"]),
-            Step::new(
-                "SPA browser tests",
-                "cargo",
-                &[
-                    "test",
-                    "-p",
-                    "frontend",
-                    "--target",
-                    "wasm32-unknown-unknown",
-                ],
-            )
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                "wasm-bindgen-test-runner",
-            )
-            .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
-        ]);
-    }
     if no_browser {
         // Without the browser toolchain: the e2e crate has no `dist/` to serve, and `xtask dev`'s
         // tests need trunk to start the whole app; xtask's own unit tests still run.
         steps.extend([
-            Step::new(
+            Step::cargo(
                 "tests",
-                "cargo",
                 &[
                     "test",
                     "--workspace",
@@ -159,16 +150,62 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
                     "--exclude",
                     "xtask",
                 ],
-            ),
-            Step::new(
-                "xtask unit tests",
-                "cargo",
-                &["test", "-p", "xtask", "--bins"],
+            )
+            .needs(&[&tools::POSTGRES, &tools::JQ]),
+            Step::cargo(
+                "xtask tests",
+                &["test", "-p", "xtask", "--bins", "--test", "docs"],
             ),
         ]);
-    } else {
-        steps.push(Step::new("tests", "cargo", &["test", "--workspace"]));
+        return Ok(steps);
     }
+    steps.extend([
+        Step::cargo(
+            "clippy (wasm32)",
+            &[
+                "clippy",
+                "-p",
+                "frontend",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+        .envs(tools::wasm_env())
+        .needs(&[&tools::CLIPPY, &tools::WASM32]),
+        Step::new("SPA release build", "trunk")
+            .args(["build", "--release"])
+            .envs(tools::wasm_env())
+            .needs(tools::BROWSER_BUILD),
+        Step::cargo(
+            "SPA browser tests",
+            &[
+                "test",
+                "-p",
+                "frontend",
+                "--target",
+                "wasm32-unknown-unknown",
+            ],
+        )
+        .envs(tools::wasm_env())
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .needs(&[&tools::WASM32, &tools::WASM_BINDGEN, &tools::CHROMIUM]),
+        Step::cargo("tests", &["test", "--workspace"]).needs(&[
+            &tools::POSTGRES,
+            &tools::JQ,
+            &tools::CHROMIUM,
+            // `xtask dev`'s tests start the whole app, the SPA with trunk.
+            &tools::TRUNK,
+            &tools::WASM_BINDGEN,
+            &tools::WASM_OPT,
+        ]),
+    ]);
     Ok(steps)
 }
 
@@ -177,6 +214,7 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
 fn shellcheck() -> Result<Step, String> {
     let output = Command::new("git")
         .args(["ls-files", "-z"])
+        .current_dir(crate::workspace_root())
         .output()
         .map_err(|e| format!("cannot list files with git: {e}"))?;
     let files = String::from_utf8_lossy(&output.stdout);
@@ -185,9 +223,9 @@ fn shellcheck() -> Result<Step, String> {
         .filter(|f| !f.is_empty() && is_shell_script(Path::new(f)))
         .collect();
     scripts.sort_unstable();
-    let mut step = Step::new("shellcheck", "shellcheck", &["--external-sources"]);
-    step.args.extend(scripts.into_iter().map(str::to_owned));
-    Ok(step)
+    Ok(Step::new("shellcheck", "shellcheck")
+        .args(["--external-sources"])
+        .args(scripts))
 }
 
 fn is_shell_script(path: &Path) -> bool {
@@ -201,32 +239,35 @@ fn is_shell_script(path: &Path) -> bool {
     })
 }
 
-fn missing_tools(no_browser: bool) -> Vec<String> {
-    TOOLS
-        .iter()
-        .filter(|(tool, _)| !(no_browser && is_browser_tool(tool)))
-        .filter(|(tool, _)| crate::find_on_path(tool).is_none())
-        .map(|(tool, how)| format!("{tool} (install: {how})"))
-        .collect()
-}
-
-fn is_browser_tool(tool: &str) -> bool {
-    matches!(
-        tool,
-        "trunk" | "wasm-bindgen" | "wasm-bindgen-test-runner" | "wasm-opt" | "chromedriver"
-    )
-}
-
-fn summarize(results: &[(&str, bool, Duration)]) -> Result<(), String> {
-    eprintln!("\n==> summary");
-    for (name, ok, took) in results {
-        let verdict = if *ok { "ok    " } else { "FAILED" };
-        eprintln!("  {verdict} {name} ({:.0} s)", took.as_secs_f64());
+/// Every step with its result and duration, the tests' totals, and the verdict.
+fn summarize(reports: &[Report], took: std::time::Duration) -> Result<(), String> {
+    say(&format!(
+        "\nxtask ci: summary ({} in all)",
+        step::duration(took)
+    ));
+    for report in reports {
+        let verdict = match &report.outcome {
+            Outcome::Passed => "ok     ".to_owned(),
+            Outcome::Failed(_) => "FAILED ".to_owned(),
+            Outcome::Skipped(why) => format!("skipped ({why})"),
+        };
+        say(&format!(
+            "  {verdict} {:<28} {:>12}",
+            report.name,
+            step::duration(report.took)
+        ));
     }
-    let failed: Vec<&str> = results
+    if let Some(tests) = step::total_tests(reports) {
+        // The line CI reads to know tests ran: "N passed, N failed, N skipped".
+        println!(
+            "tests: {} passed, {} failed, {} skipped",
+            tests.passed, tests.failed, tests.ignored
+        );
+    }
+    let failed: Vec<&str> = reports
         .iter()
-        .filter(|(_, ok, _)| !ok)
-        .map(|(name, _, _)| *name)
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .map(|r| r.name.as_str())
         .collect();
     if failed.is_empty() {
         Ok(())
@@ -237,6 +278,8 @@ fn summarize(results: &[(&str, bool, Duration)]) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -261,11 +304,58 @@ mod tests {
     }
 
     #[test]
-    fn summary_fails_when_any_step_failed() {
-        let took = Duration::from_secs(1);
-        assert!(summarize(&[("a", true, took), ("b", true, took)]).is_ok());
-        let err = summarize(&[("a", true, took), ("b", false, took), ("c", false, took)])
-            .expect_err("two steps failed");
+    fn summary_fails_when_any_step_failed_and_not_when_one_was_skipped() {
+        let report = |name: &str, outcome: Outcome| Report {
+            name: name.into(),
+            outcome,
+            took: Duration::from_secs(1),
+            tests: None,
+        };
+        let took = Duration::from_secs(3);
+        assert!(
+            summarize(
+                &[
+                    report("a", Outcome::Passed),
+                    report("b", Outcome::Skipped("no terraform".into()))
+                ],
+                took
+            )
+            .is_ok()
+        );
+        let err = summarize(
+            &[
+                report("a", Outcome::Passed),
+                report("b", Outcome::Failed("exit status 1".into())),
+                report("c", Outcome::Failed("exit status 101".into())),
+            ],
+            took,
+        )
+        .expect_err("two steps failed");
         assert_eq!(err, "failed: b, c");
+    }
+
+    #[test]
+    fn every_step_that_runs_a_tool_says_it_needs_it() {
+        let steps = steps(false).expect("steps");
+        let needs = |name: &str| -> Vec<&str> {
+            steps
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.needed_tools().iter().map(|t| t.name).collect())
+                .unwrap_or_default()
+        };
+        assert!(needs("SPA release build").contains(&"trunk"));
+        assert!(needs("SPA release build").contains(&"wasm-opt"));
+        assert!(needs("SPA browser tests").contains(&"chromium"));
+        assert!(needs("tests").contains(&"postgresql"));
+        assert!(needs("shellcheck").contains(&"shellcheck"));
+        assert!(needs("terraform format").contains(&"terraform"));
+        let quick = super::steps(true).expect("steps");
+        assert!(
+            quick
+                .iter()
+                .all(|s| !s.needed_tools().contains(&&tools::TRUNK)),
+            "--no-browser needs no trunk"
+        );
     }
 }

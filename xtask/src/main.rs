@@ -3,6 +3,9 @@
 mod bench;
 mod ci;
 mod dev;
+mod install;
+mod step;
+mod tools;
 
 use std::{
     path::{Path, PathBuf},
@@ -10,6 +13,8 @@ use std::{
 };
 
 use clap::{Parser, Subcommand};
+// Where a program is on PATH (with the installed tools' folder first), for every task.
+use tools::find as find_on_path;
 
 #[derive(Debug, Parser)]
 #[command(about = "Project tasks: cargo xtask <task>")]
@@ -26,6 +31,8 @@ enum Task {
     Ci(ci::Args),
     /// The whole app locally, without an Azure tenant: dev-identity, the API and the SPA.
     Dev(dev::Args),
+    /// Install the tools of a task (`ci` and `dev` install what they need by themselves).
+    Install(install::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +40,7 @@ fn main() -> ExitCode {
         Task::Bench(args) => bench::run(&args).map(|()| ExitCode::SUCCESS),
         Task::Ci(args) => ci::run(&args).map(|()| ExitCode::SUCCESS),
         Task::Dev(args) => dev::run(&args),
+        Task::Install(args) => install::run(&args).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|message| {
         eprintln!("xtask: {message}");
@@ -46,13 +54,11 @@ fn workspace_root() -> PathBuf {
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
-/// Where `program` is on `PATH`, if it is.
-fn find_on_path(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|path| path.is_file())
-    })
+/// Cargo's target folder: `$CARGO_TARGET_DIR`, else `target/` in the workspace.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// The cargo running this task (so a `cargo +toolchain xtask` builds with that toolchain).

@@ -4,7 +4,7 @@
 use std::{net::TcpListener, path::Path, process::Command};
 
 use super::wiring::Ports;
-use crate::find_on_path;
+use crate::{find_on_path, tools::locked_version};
 
 /// The script that installs the whole browser toolchain on this kind of machine.
 const TOOLCHAIN_SCRIPT: &str = ".ci/wasm-toolchain.sh install";
@@ -55,18 +55,6 @@ fn browser_toolchain(root: &Path) -> Vec<String> {
         ));
     }
     problems
-}
-
-/// The version of `package` that Cargo.lock resolved.
-fn locked_version(cargo_lock: &str, package: &str) -> Option<String> {
-    let name = format!("name = \"{package}\"");
-    let mut lines = cargo_lock.lines().map(str::trim);
-    lines.find(|line| *line == name)?;
-    lines
-        .next()?
-        .strip_prefix("version = \"")?
-        .strip_suffix('"')
-        .map(str::to_owned)
 }
 
 /// What is wrong with the installed wasm-bindgen (`installed`: its `--version` output), given
@@ -124,21 +112,6 @@ fn port_in_use(port: u16, what: &str, flag: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_the_locked_version() {
-        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\
-                    [[package]]\nname = \"wasm-bindgen-futures\"\nversion = \"0.4.1\"\n";
-        assert_eq!(
-            locked_version(lock, "wasm-bindgen").as_deref(),
-            Some("0.2.130")
-        );
-        assert_eq!(
-            locked_version(lock, "wasm-bindgen-futures").as_deref(),
-            Some("0.4.1")
-        );
-        assert_eq!(locked_version(lock, "leptos"), None);
-    }
 
     #[test]
     fn wasm_bindgen_must_match_cargo_lock_exactly() {
