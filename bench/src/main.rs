@@ -7,6 +7,9 @@
 //! script makes the POSTs) and prints requests/s, p99 latency, the API's peak RSS (`VmHWM`), the
 //! API's CPU time per request and the machine's load average. Everything it starts is stopped
 //! before it returns.
+//!
+//! A crate of its own, run by `cargo xtask bench`, so that xtask's other tasks do not compile the
+//! test kit (and its TLS and PostgreSQL stand-ins) before they can start.
 
 use std::{
     path::Path,
@@ -396,6 +399,45 @@ fn parse_wrk(report: &str, peak_rss_kib: u64) -> Result<Figures, String> {
         load_average: String::new(),
         errors,
     })
+}
+
+#[derive(Debug, clap::Parser)]
+#[command(
+    bin_name = "cargo xtask bench",
+    about = "Load-test GET and POST /api/tasks of the release API with wrk (any store) and report req/s, p99, peak RSS."
+)]
+struct Cli {
+    #[command(flatten)]
+    args: Args,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = <Cli as clap::Parser>::parse();
+    match run(&cli.args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask bench: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace's root: the parent of this crate's directory.
+fn workspace_root() -> std::path::PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// Where `program` is on `PATH`, if it is.
+fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+/// The cargo running this task (so a `cargo +toolchain xtask bench` builds with that toolchain).
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
 #[cfg(test)]
