@@ -108,15 +108,9 @@ fn invalid(name: &'static str, value: &str, reason: impl Into<String>) -> Config
 pub fn is_secure_endpoint(url: &Url) -> bool {
     match url.scheme() {
         "https" => true,
-        "http" => is_loopback_host(url.host_str().unwrap_or_default()),
+        "http" => shared::is_loopback_host(url.host_str().unwrap_or_default()),
         _ => false,
     }
-}
-
-/// Whether a URL's host (`localhost`, `127.0.0.1`, `[::1]`, ...) is this machine.
-pub fn is_loopback_host(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Config {
@@ -191,16 +185,6 @@ impl Config {
 }
 
 const GUID_EXPECTED: &str = "expected a GUID like 00000000-0000-0000-0000-000000000000";
-
-/// `value` as a lowercase GUID (Entra writes `tid` and `aud` in lowercase), if it is one.
-pub fn parse_guid(value: &str) -> Option<String> {
-    let groups: Vec<&str> = value.split('-').collect();
-    let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
-    let hex = groups
-        .iter()
-        .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
-    (lengths_ok && hex).then(|| value.to_ascii_lowercase())
-}
 
 /// `AZURE_KEY_VAULT_URL`: `https://{vault}.vault.azure.net` (or a sovereign cloud's suffix), as
 /// Terraform's `vault_uri` writes it; normalised to end in `/`.
@@ -280,7 +264,9 @@ impl Vars<'_> {
 
     fn optional_guid(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
         self.get(name)
-            .map(|value| parse_guid(&value).ok_or_else(|| invalid(name, &value, GUID_EXPECTED)))
+            .map(|value| {
+                shared::normalize_guid(&value).ok_or_else(|| invalid(name, &value, GUID_EXPECTED))
+            })
             .transpose()
     }
 

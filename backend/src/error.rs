@@ -14,7 +14,7 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use shared::{ApiError, Role, TitleError};
+use shared::{ApiError, ErrorCode, Role, TitleError};
 
 use crate::{auth::AuthError, store::StoreError, telemetry::Failure};
 
@@ -51,19 +51,15 @@ pub enum AppError {
 const CHALLENGE_MISSING: &str = r#"Bearer realm="tasks-api""#;
 const CHALLENGE_INVALID: &str = r#"Bearer realm="tasks-api", error="invalid_token", error_description="the access token is missing, malformed, expired or not issued for this API""#;
 
-fn body(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let error = ApiError {
-        code: code.to_owned(),
-        message: message.into(),
-    };
-    (status, Json(error)).into_response()
+fn body(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
+    (status, Json(ApiError::new(code, message))).into_response()
 }
 
 /// A server-side failure: the client gets `code` and `message`, the log gets `failure`.
 fn failed(
     failure: Failure,
     status: StatusCode,
-    code: &str,
+    code: ErrorCode,
     message: impl Into<String>,
 ) -> Response {
     let mut response = body(status, code, message);
@@ -72,7 +68,7 @@ fn failed(
 }
 
 fn unauthorized(challenge: &'static str, message: &str) -> Response {
-    let mut response = body(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    let mut response = body(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message);
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static(challenge),
@@ -101,7 +97,7 @@ impl IntoResponse for AppError {
                 let mut response = failed(
                     Failure::Transient("signing keys not loaded".into()),
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "keys_unavailable",
+                    ErrorCode::KeysUnavailable,
                     "the API cannot check access tokens yet; retry shortly",
                 );
                 response
@@ -113,59 +109,69 @@ impl IntoResponse for AppError {
                 let roles: Vec<&str> = needs.iter().map(|role| role.as_str()).collect();
                 body(
                     StatusCode::FORBIDDEN,
-                    "forbidden",
+                    ErrorCode::Forbidden,
                     format!(
                         "this action requires one of the roles: {}",
                         roles.join(", ")
                     ),
                 )
             }
-            AppError::TaskNotFound => body(StatusCode::NOT_FOUND, "task_not_found", "no such task"),
-            AppError::RouteNotFound => body(StatusCode::NOT_FOUND, "not_found", "no such route"),
+            AppError::TaskNotFound => body(
+                StatusCode::NOT_FOUND,
+                ErrorCode::TaskNotFound,
+                "no such task",
+            ),
+            AppError::RouteNotFound => {
+                body(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
+            }
             AppError::MethodNotAllowed => body(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this route does not accept that method",
             ),
             AppError::Title(err) => body(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_title",
+                ErrorCode::InvalidTitle,
                 err.to_string(),
             ),
             AppError::Json(rejection) => {
                 let (status, code, message) = match &rejection {
                     JsonRejection::JsonDataError(_) => (
                         StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_field",
+                        ErrorCode::InvalidField,
                         json_detail(&rejection),
                     ),
                     JsonRejection::JsonSyntaxError(_) => (
                         StatusCode::BAD_REQUEST,
-                        "invalid_json",
+                        ErrorCode::InvalidJson,
                         json_detail(&rejection),
                     ),
                     JsonRejection::MissingJsonContentType(_) => (
                         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "unsupported_media_type",
+                        ErrorCode::UnsupportedMediaType,
                         "send the body as Content-Type: application/json".into(),
                     ),
                     _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => (
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
+                        ErrorCode::BodyTooLarge,
                         format!("the body must be at most {} bytes", crate::BODY_LIMIT_BYTES),
                     ),
-                    _ => (rejection.status(), "invalid_body", rejection.body_text()),
+                    _ => (
+                        rejection.status(),
+                        ErrorCode::InvalidBody,
+                        rejection.body_text(),
+                    ),
                 };
                 body(status, code, message)
             }
             AppError::NotAnObject => body(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
+                ErrorCode::InvalidField,
                 "the body must be a JSON object, like {\"title\": \"...\"}",
             ),
             AppError::Path(rejection) => body(
                 StatusCode::BAD_REQUEST,
-                "invalid_id",
+                ErrorCode::InvalidId,
                 format!(
                     "the task id must be an unsigned integer ({})",
                     rejection.body_text()
@@ -173,13 +179,13 @@ impl IntoResponse for AppError {
             ),
             AppError::Store(StoreError::Full { limit }) => body(
                 StatusCode::INSUFFICIENT_STORAGE,
-                "store_full",
+                ErrorCode::StoreFull,
                 format!("the task store holds at most {limit} tasks; delete some first"),
             ),
             AppError::RequestTimeout { limit } => failed(
                 Failure::Transient(format!("no answer within {} s", limit.as_secs())),
                 StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
+                ErrorCode::RequestTimeout,
                 format!(
                     "the request did not complete within {} s; a change may still have been applied, so reload before retrying",
                     limit.as_secs()
@@ -188,7 +194,7 @@ impl IntoResponse for AppError {
             AppError::Store(err) => failed(
                 Failure::Fault(err.to_string()),
                 StatusCode::SERVICE_UNAVAILABLE,
-                "store_unavailable",
+                ErrorCode::StoreUnavailable,
                 "tasks cannot be reached right now; retry shortly",
             ),
         }

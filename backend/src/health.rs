@@ -2,15 +2,15 @@
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde::Serialize;
-use shared::ApiError;
+use shared::{ApiError, ErrorCode, routes};
 use utoipa::ToSchema;
 
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
+        .route(routes::HEALTH, get(health))
+        .route(routes::READY, get(ready))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,14 +20,14 @@ pub struct Status {
 }
 
 /// Liveness: the process serves requests.
-#[utoipa::path(get, path = "/health", tag = "probes",
+#[utoipa::path(get, path = routes::HEALTH, tag = "probes",
     responses((status = 200, description = "The process serves", body = Status)))]
 pub async fn health() -> Json<Status> {
     Json(Status { status: "healthy" })
 }
 
 /// Readiness: configuration and the tenant's signing keys are loaded, so tokens can be checked.
-#[utoipa::path(get, path = "/ready", tag = "probes",
+#[utoipa::path(get, path = routes::READY, tag = "probes",
     responses(
         (status = 200, description = "Ready to serve", body = Status),
         (status = 503, description = "Configuration or signing keys not loaded yet", body = ApiError),
@@ -43,10 +43,7 @@ pub async fn ready(
         } else {
             "configuration is not loaded yet (Key Vault)"
         };
-        let error = ApiError {
-            code: "not_ready".into(),
-            message: message.into(),
-        };
+        let error = ApiError::new(ErrorCode::NotReady, message);
         Err((StatusCode::SERVICE_UNAVAILABLE, Json(error)))
     }
 }

@@ -17,7 +17,6 @@ use crate::{
     auth::{ApiIds, AuthSettings, Authenticator, TokenVerifier},
     azure::{self, AzureSettings, CredentialKind, error_chain},
     backoff::{Backoff, spread},
-    config::parse_guid,
 };
 
 /// The secrets deploy.sh seeds (names as in the original app).
@@ -266,7 +265,7 @@ impl KeyVault {
         if value.is_empty() {
             return Err(Cause::SecretEmpty(name));
         }
-        parse_guid(value).ok_or(Cause::SecretNotGuid(name))
+        shared::normalize_guid(value).ok_or(Cause::SecretNotGuid(name))
     }
 
     /// Reads until it works or `timeout` passes, waiting with backoff between attempts and

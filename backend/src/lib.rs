@@ -148,10 +148,7 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
 
 /// A handler panicked: answer 500 without details; the request's log line says why.
 fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
-    let error = shared::ApiError {
-        code: "internal".into(),
-        message: "internal error".into(),
-    };
+    let error = shared::ApiError::new(shared::ErrorCode::Internal, "internal error");
     let failure = Failure::Fault("request handler panicked".into());
     (
         StatusCode::INTERNAL_SERVER_ERROR,

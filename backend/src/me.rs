@@ -1,7 +1,7 @@
 //! `GET /api/me`: who the API thinks the caller is.
 
 use axum::{Json, Router, routing::get};
-use shared::Me;
+use shared::{Me, routes};
 
 use crate::{
     AppState,
@@ -10,12 +10,12 @@ use crate::{
 };
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/me", get(me))
+    Router::new().route(routes::ME, get(me))
 }
 
 /// The caller's identity, roles and scopes, from their access token. Any valid token, even one
 /// without roles, so the SPA can show "No role assigned".
-#[utoipa::path(get, path = "/api/me", tag = "identity",
+#[utoipa::path(get, path = routes::ME, tag = "identity",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Me),

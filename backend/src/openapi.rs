@@ -2,7 +2,7 @@
 //! cannot drift from the routes (a test checks every route is listed).
 
 use axum::{Json, Router, routing::get};
-use shared::{ApiError, Me, NewTask, Role, Task, TaskPatch};
+use shared::{ApiError, ErrorCode, Me, NewTask, Role, Task, TaskPatch, routes};
 use utoipa::{
     IntoResponses, Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -21,7 +21,7 @@ use crate::{AppState, health, me, tasks};
         tasks::list, tasks::create, tasks::update, tasks::remove,
         openapi_json,
     ),
-    components(schemas(Me, Task, NewTask, TaskPatch, ApiError, Role, health::Status)),
+    components(schemas(Me, Task, NewTask, TaskPatch, ApiError, ErrorCode, Role, health::Status)),
     modifiers(&BearerToken),
 )]
 #[derive(Debug)]
@@ -103,11 +103,11 @@ impl Modify for BearerToken {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/openapi.json", get(openapi_json))
+    Router::new().route(routes::OPENAPI, get(openapi_json))
 }
 
 /// This document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
+#[utoipa::path(get, path = routes::OPENAPI, tag = "meta",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

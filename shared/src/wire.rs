@@ -80,14 +80,6 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
-/// Every error the API answers with: a stable machine-readable `code` and a sentence for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ApiError {
-    pub code: String,
-    pub message: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

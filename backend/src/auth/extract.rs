@@ -20,7 +20,7 @@ pub trait Requirement {
 /// `GET /api/me`: any valid token, with or without roles.
 #[derive(Debug)]
 pub struct Authenticated;
-/// `GET /api/tasks`: some role of this app (a user without a role assignment has no access).
+/// `GET /api/tasks`: any role of this app (a user without a role assignment has no access).
 #[derive(Debug)]
 pub struct ListTasks;
 /// `POST /api/tasks`.
@@ -37,7 +37,7 @@ impl Requirement for Authenticated {
     const ROLES: &'static [Role] = &[];
 }
 impl Requirement for ListTasks {
-    const ROLES: &'static [Role] = &Role::ALL;
+    const ROLES: &'static [Role] = Permission::List.roles();
 }
 impl Requirement for CreateTasks {
     const ROLES: &'static [Role] = Permission::Create.roles();

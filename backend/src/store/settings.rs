@@ -6,7 +6,9 @@ use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
 use reqwest::Url;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
-use crate::{azure::AzureSettings, config::is_loopback_host};
+use shared::is_loopback_host;
+
+use crate::azure::AzureSettings;
 
 /// `DATABASE_URL` when unset: an SQLite file in `data/` under the working directory (the image
 /// sets `DATABASE_URL=sqlite:///data/tasks.db`, a folder its user owns).

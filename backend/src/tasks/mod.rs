@@ -5,7 +5,7 @@
 //! answered 404 to non-admins, so its existence is not revealed.
 
 use axum::{Extension, Json, Router, extract::State, http::StatusCode, routing::get};
-use shared::{NewTask, Permission, Task, TaskPatch, normalize_title};
+use shared::{NewTask, Permission, Task, TaskPatch, normalize_title, routes};
 
 use crate::{
     AppState,
@@ -18,11 +18,8 @@ use crate::{
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/tasks", get(list).post(create))
-        .route(
-            "/api/tasks/{id}",
-            axum::routing::patch(update).delete(remove),
-        )
+        .route(routes::TASKS, get(list).post(create))
+        .route(routes::TASK, axum::routing::patch(update).delete(remove))
 }
 
 /// Admin: every task; anyone else: their own.
@@ -36,7 +33,7 @@ fn scope(principal: &Principal) -> Scope<'_> {
 
 /// List tasks: Admin all (with their owners), Editor and Reader their own.
 #[utoipa::path(
-    get, path = "/api/tasks", tag = "tasks",
+    get, path = routes::TASKS, tag = "tasks",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Tasks, oldest first", body = [Task]),
@@ -52,7 +49,7 @@ pub async fn list(
 
 /// Create a task owned by the caller: Admin or Editor.
 #[utoipa::path(
-    post, path = "/api/tasks", tag = "tasks",
+    post, path = routes::TASKS, tag = "tasks",
     security(("bearer" = [])),
     request_body = NewTask,
     responses(
@@ -81,7 +78,7 @@ pub async fn create(
 
 /// Change a task's title or completion: Admin any task, Editor their own.
 #[utoipa::path(
-    patch, path = "/api/tasks/{id}", tag = "tasks",
+    patch, path = routes::TASK, tag = "tasks",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "Task id")),
     request_body = TaskPatch,
@@ -107,7 +104,7 @@ pub async fn update(
 
 /// Delete a task: Admin.
 #[utoipa::path(
-    delete, path = "/api/tasks/{id}", tag = "tasks",
+    delete, path = routes::TASK, tag = "tasks",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "Task id")),
     responses(

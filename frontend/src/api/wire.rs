@@ -1,7 +1,7 @@
 //! The API's bodies (types from `shared`, the same the API serializes) read from and written as
 //! JSON, field by field as the API names them.
 
-use shared::{ApiError, Me, NewTask, Role, Task, TaskPatch};
+use shared::{ApiError, ErrorCode, Me, NewTask, Role, Task, TaskPatch};
 
 use crate::json::{FromJson, JsonError, ToJson, Value, write_object};
 
@@ -45,7 +45,7 @@ impl FromJson for ApiError {
     fn from_json(value: Value) -> Result<Self, JsonError> {
         let mut error = value.into_object()?;
         Ok(Self {
-            code: error.required("code")?,
+            code: ErrorCode::from_wire(&error.required::<String>("code")?),
             message: error.required("message")?,
         })
     }

@@ -42,6 +42,6 @@ mod tests {
         assert_eq!(table(&[Role::Admin]), [true; 5]);
         assert_eq!(table(&[Role::Editor]), [true, true, true, false, false]);
         assert_eq!(table(&[Role::Reader]), [false, true, false, false, false]);
-        assert_eq!(table(&[]), [false, true, false, false, false]);
+        assert_eq!(table(&[]), [false; 5]);
     }
 }
