@@ -1,10 +1,18 @@
-//! Strict parsing of a compact JWS (`header.claims.signature`) into typed parts.
+//! A compact JWS access token, judged in two steps around the `jsonwebtoken` crate:
 //!
-//! Nothing here trusts the token: it only refuses what is malformed, of the wrong type or not
-//! understood (a `crit` header, any algorithm but RS256), so that the verifier works on typed
-//! values. Signature and claim checks live in [`super::verifier`].
+//! 1. [`header`]: the header rules jsonwebtoken does not apply or does not name (a `crit` header,
+//!    a missing `kid`, any algorithm but RS256 told apart from malformed JSON), so the verifier
+//!    knows which key to fetch before any signature work.
+//! 2. [`decode`]: jsonwebtoken checks the signature with that key, then the registered claims
+//!    ([`rules`]: RS256 only, `exp` and `nbf` with the configured leeway, the accepted audiences
+//!    and issuers), and the claims come back in the API's strict [`Claims`] type.
+//!
+//! Claims jsonwebtoken knows nothing of (the tenant, `scp` and `roles`) are checked by
+//! [`super::verifier`].
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use serde::{Deserialize, Deserializer, de::IgnoredAny};
 
 use super::TokenError;
@@ -26,7 +34,7 @@ struct RawHeader {
     crit: Option<IgnoredAny>,
 }
 
-/// A header that passed the algorithm and `crit` rules.
+/// A header that passed the algorithm, `crit` and `kid` rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     /// Key id: which key of the tenant's JWKS signed the token.
@@ -41,18 +49,9 @@ pub enum Audience {
     Many(Vec<String>),
 }
 
-impl Audience {
-    /// Whether any audience value is one of `accepted`.
-    pub fn contains_any(&self, accepted: &[String]) -> bool {
-        match self {
-            Audience::One(aud) => accepted.contains(aud),
-            Audience::Many(auds) => auds.iter().any(|aud| accepted.contains(aud)),
-        }
-    }
-}
-
 /// The claims the API reads, with the types Entra issues. serde refuses wrong types, duplicate
-/// fields and missing required claims, so a claim is never half-understood.
+/// fields and missing required claims, so a claim is never half-understood (jsonwebtoken alone
+/// would take an `iss` list, for one).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Claims {
     pub iss: String,
@@ -84,31 +83,25 @@ pub struct Claims {
     pub roles: Option<Vec<String>>,
 }
 
-/// A token split and decoded, its signature not yet checked.
-#[derive(Debug, Clone)]
-pub struct UnverifiedToken<'a> {
-    pub header: Header,
-    pub claims: Claims,
-    /// `base64url(header) "." base64url(claims)`: the bytes the signature covers.
-    pub signing_input: &'a [u8],
-    pub signature: Vec<u8>,
-}
-
-/// Splits and decodes a compact JWS, enforcing the header rules and the claim types.
+/// The header rules, checked before a key is looked up: three parts with a non-empty signature,
+/// `alg` exactly `RS256`, no `crit`, a non-empty `kid`.
 ///
 /// Public so the fuzz target exercises exactly what untrusted input reaches.
-pub fn decode(token: &str) -> Result<UnverifiedToken<'_>, TokenError> {
+pub fn header(token: &str) -> Result<Header, TokenError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::TooLarge);
     }
     let mut parts = token.split('.');
-    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+    let (Some(header_b64), Some(_claims), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed("not three dot-separated parts"));
     };
-
-    let header: RawHeader = serde_json::from_slice(&base64url(header_b64)?)
+    if signature.is_empty() {
+        return Err(TokenError::Malformed("empty signature"));
+    }
+    let json = base64url(header_b64)?;
+    let header: RawHeader = serde_json::from_slice(&json)
         .map_err(|_| TokenError::Malformed("header is not the expected JSON"))?;
     if header.alg != ALGORITHM {
         return Err(TokenError::Algorithm);
@@ -120,25 +113,57 @@ pub fn decode(token: &str) -> Result<UnverifiedToken<'_>, TokenError> {
         .kid
         .filter(|kid| !kid.is_empty())
         .ok_or(TokenError::MissingKid)?;
+    Ok(Header { kid })
+}
 
-    let claims: Claims = serde_json::from_slice(&base64url(claims_b64)?)
-        .map_err(|_| TokenError::Malformed("claims are missing or of the wrong type"))?;
-    let signature = base64url(signature_b64)?;
-    if signature.is_empty() {
-        return Err(TokenError::Malformed("empty signature"));
+/// What jsonwebtoken checks for this API: RS256 only; `exp`, `nbf`, `aud` and `iss` required;
+/// `exp` and `nbf` with `leeway` either way; `aud` one of `audiences` and `iss` one of
+/// `issuers`.
+pub fn rules(audiences: &[String], issuers: &[&str], leeway: Duration) -> Validation {
+    let mut rules = Validation::new(Algorithm::RS256);
+    rules.set_required_spec_claims(&["exp", "nbf", "aud", "iss"]);
+    rules.validate_exp = true;
+    rules.validate_nbf = true;
+    rules.leeway = leeway.as_secs();
+    rules.set_audience(audiences);
+    rules.set_issuer(issuers);
+    rules
+}
+
+/// Verifies the signature with `key` and the registered claims with `rules` (see [`rules`]), and
+/// returns the claims. Call [`header`] first: it finds the key and applies the header rules.
+pub fn decode(token: &str, key: &DecodingKey, rules: &Validation) -> Result<Claims, TokenError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge);
     }
+    jsonwebtoken::decode::<Claims>(token, key, rules)
+        .map(|data| data.claims)
+        .map_err(|err| refusal(err.kind()))
+}
 
-    let signing_input_len = header_b64.len() + 1 + claims_b64.len();
-    Ok(UnverifiedToken {
-        header: Header { kid },
-        claims,
-        signing_input: &token.as_bytes()[..signing_input_len],
-        signature,
-    })
+/// jsonwebtoken's reason in the API's words.
+fn refusal(kind: &ErrorKind) -> TokenError {
+    match kind {
+        ErrorKind::InvalidSignature => TokenError::Signature,
+        ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+        ErrorKind::InvalidAudience => TokenError::Audience,
+        ErrorKind::InvalidIssuer => TokenError::Issuer,
+        ErrorKind::MissingRequiredClaim(_)
+        | ErrorKind::InvalidClaimFormat(_)
+        | ErrorKind::Json(_) => TokenError::Malformed("claims are missing or of the wrong type"),
+        ErrorKind::Base64(_) | ErrorKind::Utf8(_) | ErrorKind::InvalidToken => {
+            TokenError::Malformed("a part is not unpadded base64url")
+        }
+        // A key that cannot verify (wrong family, bad components): nothing this token can fix.
+        _ => TokenError::Signature,
+    }
 }
 
 /// Unpadded base64url only (RFC 7515 §2): padding or the standard alphabet is a malformed token.
 fn base64url(part: &str) -> Result<Vec<u8>, TokenError> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| TokenError::Malformed("a part is not unpadded base64url"))
@@ -160,7 +185,9 @@ fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Er
 
 #[cfg(test)]
 mod tests {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     use serde_json::{Value, json};
+    use testkit::{TestKey, compact, sign};
 
     use super::*;
 
@@ -173,7 +200,7 @@ mod tests {
                "tid": "t", "oid": "o", "scp": "access_as_user"})
     }
 
-    fn token(header: &Value, claims: &Value) -> String {
+    fn unsigned(header: &Value, claims: &Value) -> String {
         format!("{}.{}.c2ln", b64(header), b64(claims))
     }
 
@@ -181,18 +208,23 @@ mod tests {
         json!({"alg": "RS256", "kid": "k", "typ": "JWT"})
     }
 
+    /// The primary test key, as the key store holds it, and rules accepting `claims()`.
+    fn key_and_rules() -> (TestKey, DecodingKey, Validation) {
+        let key = TestKey::primary();
+        let decoding = DecodingKey::from_rsa_der(&key.public_der());
+        let rules = rules(&["a".to_owned()], &["i"], Duration::ZERO);
+        (key, decoding, rules)
+    }
+
     #[test]
     fn decodes_a_well_formed_token() {
-        let text = token(&rs256(), &claims());
-        let decoded = decode(&text).expect("valid");
-        assert_eq!(decoded.header.kid, "k");
-        assert_eq!(decoded.claims.exp, 2_000_000_000);
-        assert_eq!(decoded.claims.aud, Audience::One("a".into()));
-        assert_eq!(decoded.signature, b"sig");
-        assert_eq!(
-            decoded.signing_input,
-            text.rsplit_once('.').expect("dot").0.as_bytes()
-        );
+        let (key, decoding, rules) = key_and_rules();
+        let text = sign(&key, &claims());
+        assert_eq!(header(&text).expect("header").kid, "primary");
+        let claims = decode(&text, &decoding, &rules).expect("valid");
+        assert_eq!(claims.exp, 2_000_000_000);
+        assert_eq!(claims.aud, Audience::One("a".into()));
+        assert_eq!(claims.scp.as_deref(), Some("access_as_user"));
     }
 
     #[test]
@@ -209,19 +241,20 @@ mod tests {
                 TokenError::CriticalHeader,
             ),
         ];
-        for (header, expected) in cases {
-            let err = decode(&token(&header, &claims())).expect_err("must fail");
-            assert_eq!(err, expected, "header {header}");
+        for (head, expected) in cases {
+            let err = header(&unsigned(&head, &claims())).expect_err("must fail");
+            assert_eq!(err, expected, "header {head}");
         }
         let kid_number = json!({"alg": "RS256", "kid": 7});
         assert!(matches!(
-            decode(&token(&kid_number, &claims())),
+            header(&unsigned(&kid_number, &claims())),
             Err(TokenError::Malformed(_))
         ));
     }
 
     #[test]
     fn claim_types_are_exact() {
+        let (key, decoding, rules) = key_and_rules();
         let mutations: [(&str, Value); 9] = [
             ("exp", json!("2000000000")),
             ("nbf", json!(null)),
@@ -237,7 +270,7 @@ mod tests {
             let mut body = claims();
             body[claim] = value.clone();
             assert!(
-                decode(&token(&rs256(), &body)).is_err(),
+                decode(&sign(&key, &body), &decoding, &rules).is_err(),
                 "{claim} = {value} must be refused"
             );
         }
@@ -245,47 +278,89 @@ mod tests {
             let mut body = claims();
             body.as_object_mut().expect("object").remove(required);
             assert!(
-                decode(&token(&rs256(), &body)).is_err(),
+                decode(&sign(&key, &body), &decoding, &rules).is_err(),
                 "missing {required}"
             );
         }
         let mut listed = claims();
         listed["aud"] = json!(["x", "a"]);
         listed["exp"] = json!(2_000_000_000.75);
-        let text = token(&rs256(), &listed);
-        let decoded = decode(&text).expect("list aud, fractional exp");
-        assert!(decoded.claims.aud.contains_any(&["a".to_owned()]));
-        assert_eq!(decoded.claims.exp, 2_000_000_000);
+        let decoded = decode(&sign(&key, &listed), &decoding, &rules).expect("list aud");
+        assert_eq!(decoded.aud, Audience::Many(vec!["x".into(), "a".into()]));
+        assert_eq!(decoded.exp, 2_000_000_000);
+    }
+
+    #[test]
+    fn registered_claims_are_checked_after_the_signature() {
+        let (key, decoding, rules) = key_and_rules();
+        let cases = [
+            ("aud", json!("b"), TokenError::Audience),
+            ("aud", json!(["b", "c"]), TokenError::Audience),
+            ("iss", json!("j"), TokenError::Issuer),
+            ("exp", json!(1_000_000_000), TokenError::Expired),
+            ("nbf", json!(4_000_000_000_u64), TokenError::NotYetValid),
+        ];
+        for (claim, value, expected) in cases {
+            let mut body = claims();
+            body[claim] = value.clone();
+            let err = decode(&sign(&key, &body), &decoding, &rules).expect_err("refused");
+            assert_eq!(err, expected, "{claim} = {value}");
+        }
+        let foreign = sign(&TestKey::foreign(), &claims());
+        assert_eq!(
+            decode(&foreign, &decoding, &rules),
+            Err(TokenError::Signature)
+        );
     }
 
     #[test]
     fn duplicate_claims_are_refused() {
-        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k"}"#);
+        let (key, decoding, rules) = key_and_rules();
+        let head = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"primary"}"#);
         let body = URL_SAFE_NO_PAD.encode(
             r#"{"iss":"i","aud":"a","exp":2000000000,"nbf":0,"tid":"t","oid":"o","tid":"u"}"#,
         );
-        assert!(decode(&format!("{header}.{body}.c2ln")).is_err());
+        let input = format!("{head}.{body}");
+        let signature = key.sign(testkit::Alg::Rs256, input.as_bytes());
+        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature));
+        assert!(decode(&token, &decoding, &rules).is_err());
     }
 
     #[test]
     fn framing_rules() {
-        let good = token(&rs256(), &claims());
+        let good = unsigned(&rs256(), &claims());
         let (head, _) = good.rsplit_once('.').expect("dot");
         for bad in [
             "",
             "a.b",
             "a.b.c.d",
             &format!("{head}."),
-            &format!("{head}.c2ln="),
-            &format!("{head}.c2l+"),
             &format!("{good}."),
         ] {
             assert!(
-                matches!(decode(bad), Err(TokenError::Malformed(_))),
+                matches!(header(bad), Err(TokenError::Malformed(_))),
+                "{bad:?}"
+            );
+        }
+        let (key, decoding, rules) = key_and_rules();
+        let signed = sign(&key, &claims());
+        let (head, _) = signed.rsplit_once('.').expect("dot");
+        for bad in [format!("{head}.c2ln="), format!("{head}.c2l+")] {
+            assert!(
+                matches!(
+                    decode(&bad, &decoding, &rules),
+                    Err(TokenError::Malformed(_))
+                ),
                 "{bad:?}"
             );
         }
         let huge = format!("{good}{}", "A".repeat(MAX_TOKEN_BYTES));
-        assert_eq!(decode(&huge).expect_err("too large"), TokenError::TooLarge);
+        assert_eq!(header(&huge).expect_err("too large"), TokenError::TooLarge);
+        assert_eq!(
+            decode(&huge, &decoding, &rules).expect_err("too large"),
+            TokenError::TooLarge
+        );
+        let unsigned_alg_none = compact(&json!({"alg": "none", "kid": "k"}), &claims(), b"");
+        assert!(header(&unsigned_alg_none).is_err());
     }
 }

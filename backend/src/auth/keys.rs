@@ -18,8 +18,9 @@ use std::{
 };
 
 use arc_swap::ArcSwapOption;
-use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::DecodingKey;
 use reqwest::Url;
 use serde::{Deserialize, de::DeserializeOwned};
 
@@ -43,11 +44,11 @@ pub struct TenantKeys {
     pub v1_issuer: String,
     /// v2 issuer (`https://login.microsoftonline.com/{tenant}/v2.0` on the public cloud).
     pub v2_issuer: String,
-    keys: HashMap<String, ParsedPublicKey>,
+    keys: HashMap<String, DecodingKey>,
 }
 
 impl TenantKeys {
-    pub fn key(&self, kid: &str) -> Option<&ParsedPublicKey> {
+    pub fn key(&self, kid: &str) -> Option<&DecodingKey> {
         self.keys.get(kid)
     }
 
@@ -238,7 +239,7 @@ impl KeySource for EntraDiscovery {
 
 /// RSA signing keys by `kid`. Keys for other uses or algorithms, or that do not parse, are
 /// skipped; a set with no usable key, too many keys or a repeated kid is refused whole.
-fn parse_jwks(jwks: Jwks) -> Result<HashMap<String, ParsedPublicKey>, FetchError> {
+fn parse_jwks(jwks: Jwks) -> Result<HashMap<String, DecodingKey>, FetchError> {
     if jwks.keys.len() > MAX_KEYS {
         return Err(FetchError::Invalid(format!(
             "JWKS has {} keys (at most {MAX_KEYS} accepted)",
@@ -266,12 +267,16 @@ fn parse_jwks(jwks: Jwks) -> Result<HashMap<String, ParsedPublicKey>, FetchError
             );
             continue;
         }
-        let Ok(key) =
-            (RsaPublicKeyComponents { n, e }).to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
-        else {
+        // Parsed once here so that a broken key is skipped now rather than refuse every token.
+        let components = RsaPublicKeyComponents { n: &n, e: &e };
+        if components
+            .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+            .is_err()
+        {
             tracing::warn!(kid, "JWKS key that is not a valid RSA key skipped");
             continue;
-        };
+        }
+        let key = DecodingKey::from_rsa_raw_components(&n, &e);
         if keys.insert(kid.clone(), key).is_some() {
             return Err(FetchError::Invalid(format!("JWKS lists kid {kid:?} twice")));
         }

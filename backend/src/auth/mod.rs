@@ -1,7 +1,8 @@
 //! Who is calling: Entra ID access tokens validated against the tenant's published keys, turned
 //! into a [`Principal`], and the role requirements routes put on it.
 //!
-//! - [`jwt`]: strict decoding of the token's header and claims (the fuzzed entry point).
+//! - [`jwt`]: the header rules, then `jsonwebtoken`'s signature and registered-claim checks, the
+//!   claims read into strict types (the fuzzed path).
 //! - [`keys`]: the tenant's signing keys and issuers (OpenID discovery + JWKS), refreshed in the
 //!   background and on unknown key ids, read without locks.
 //! - [`verifier`]: the validation rules, and [`Authenticator`], the swappable holder the app state
