@@ -310,6 +310,7 @@ mod tests {
             outcome,
             took: Duration::from_secs(1),
             tests: None,
+            log: std::path::PathBuf::new(),
         };
         let took = Duration::from_secs(3);
         assert!(

@@ -1,12 +1,14 @@
 //! `cargo xtask dev`: the whole app on this machine, without an Azure tenant.
 //!
-//! dev-identity runs inside this process: the API's and the SPA's settings are read from the
-//! running provider rather than re-derived, and it cannot outlive the command. The API (built
-//! first, so nothing starts while a compile runs) and the SPA (`trunk serve`, with a
-//! `config.json` written to `.dev/spa-{port}/`) are child processes. The URL to open is printed once the API
-//! is ready and the SPA answers; Ctrl-C or SIGTERM stops everything; a part that dies stops the
+//! In order, each step saying what it does: the ports are checked; the browser toolchain is
+//! installed if it is missing (`crate::tools`); the API and dev-identity are built (one cargo
+//! build, its progress on one line); then dev-identity, the API and the SPA (`trunk serve`, with
+//! a `config.json` written to `.dev/spa-{port}/`) run as child processes. The API and the SPA are
+//! configured from the settings dev-identity prints. The URL to open is printed once the API is
+//! ready and the SPA answers; Ctrl-C or SIGTERM stops everything; a part that dies stops the
 //! others and its last lines say why.
 
+mod identity;
 mod output;
 mod preflight;
 mod process;
@@ -15,29 +17,37 @@ mod wiring;
 use std::{
     io,
     path::{Path, PathBuf},
-    process::{Command as StdCommand, ExitCode, ExitStatus, Stdio},
+    process::{ExitCode, ExitStatus},
     time::Duration,
 };
 
-use dev_identity::{Provider, RunningProvider, TokenVersion};
 use serde_json::Value;
 use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
     process::Command,
     signal::unix::{Signal, SignalKind, signal},
-    time::{Instant, sleep},
+    sync::mpsc::UnboundedReceiver,
+    time::{Instant, sleep, timeout},
 };
-use tracing_subscriber::EnvFilter;
 
 use self::{
-    output::PartLog,
+    identity::{Settings, TokenVersion},
+    output::Shown,
     process::{Part, Parts},
     wiring::Ports,
+};
+use crate::{
+    step::{self, Interrupted, Runner, Step, say},
+    tools::{self, Missing},
 };
 
 /// Longest wait for the API's `/ready` (it loads the provider's keys at start).
 const API_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest wait for the SPA: its first build compiles the app for wasm32, minutes on 2 cores.
 const SPA_READY_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How often the wait for the SPA's first build says how far it got.
+const SPA_PROGRESS: Duration = Duration::from_secs(30);
 /// How long the parts get to exit after SIGTERM (the API gives requests in flight 10 s).
 const STOP_GRACE: Duration = Duration::from_secs(15);
 
@@ -47,7 +57,7 @@ pub struct Args {
     #[arg(long, default_value_t = 8000, value_parser = clap::value_parser!(u16).range(1..))]
     api_port: u16,
     /// Port of dev-identity, the local stand-in for Entra ID.
-    #[arg(long, default_value_t = dev_identity::DEFAULT_PORT, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = 8081, value_parser = clap::value_parser!(u16).range(1..))]
     identity_port: u16,
     /// Port of the SPA (`trunk serve`); registered as its redirect URI either way.
     #[arg(long, default_value_t = 8080, value_parser = clap::value_parser!(u16).range(1..))]
@@ -56,11 +66,17 @@ pub struct Args {
     #[arg(long)]
     no_spa: bool,
     /// Access token version: 1 (Entra's default) or 2 (`accessTokenAcceptedVersion: 2`).
-    #[arg(long, default_value = "1")]
+    #[arg(long, value_enum, default_value = "1")]
     access_token_version: TokenVersion,
     /// Run this API executable (e.g. target/release/backend) instead of building the debug one.
     #[arg(long, value_name = "PATH")]
     api_binary: Option<PathBuf>,
+    /// Run this dev-identity executable instead of building the debug one.
+    #[arg(long, value_name = "PATH")]
+    identity_binary: Option<PathBuf>,
+    /// Show the builds' and the SPA's compiler output as it comes.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// What was decided before anything starts.
@@ -68,9 +84,11 @@ pub struct Args {
 struct Plan {
     ports: Ports,
     spa: bool,
+    verbose: bool,
     access_token_version: TokenVersion,
     root: PathBuf,
     api_binary: PathBuf,
+    identity_binary: PathBuf,
 }
 
 impl Plan {
@@ -89,48 +107,115 @@ impl Plan {
 
 pub fn run(args: &Args) -> Result<ExitCode, String> {
     let ports = Ports::new(args.api_port, args.identity_port, args.spa_port)?;
+    preflight::check(&ports, !args.no_spa)?;
+    tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?
+        .block_on(prepare_and_run(args, ports))
+}
+
+async fn prepare_and_run(args: &Args, ports: Ports) -> Result<ExitCode, String> {
+    // One folder of logs per stack (by its API port): two stacks never share a build log.
+    let runner = Runner::new(&format!("dev/{}", ports.api), args.verbose)?;
+    if !args.no_spa {
+        match tools::ensure(&runner, tools::BROWSER_BUILD).await {
+            Ok(_) => {}
+            Err(Missing::Tools(fixes)) => {
+                return Err(preflight::refusal(&fixes).unwrap_or_default());
+            }
+            Err(Missing::Interrupted) => return Ok(interrupted()),
+        }
+    }
     let root = crate::workspace_root();
-    preflight::check(&root, &ports, !args.no_spa)?;
-    let api_binary = match &args.api_binary {
-        // Absolute: the API runs in `.dev/`, where a relative path would name nothing.
-        Some(path) if path.is_file() => std::path::absolute(path)
-            .map_err(|e| format!("--api-binary {}: {e}", path.display()))?,
-        Some(path) => return Err(format!("--api-binary {}: no such file", path.display())),
-        None => build_api(&root)?,
+    let (api_binary, identity_binary) = match build(&runner, args).await {
+        Ok(binaries) => binaries,
+        Err(Built::Failed(message)) => return Err(message),
+        Err(Built::Interrupted) => return Ok(interrupted()),
     };
     let plan = Plan {
         ports,
         spa: !args.no_spa,
+        verbose: args.verbose,
         access_token_version: args.access_token_version,
         root,
         api_binary,
+        identity_binary,
     };
-    tokio::runtime::Runtime::new()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?
-        .block_on(up(&plan))
+    up(&plan).await
 }
 
-/// `cargo build --package backend`, so the API starts at once; returns the executable.
-fn build_api(root: &Path) -> Result<PathBuf, String> {
-    eprintln!("xtask dev: building the API (cargo build --package backend)");
-    let output = StdCommand::new(crate::cargo())
-        .args(["build", "--package", "backend", "--bin", "backend"])
-        .arg("--message-format=json-render-diagnostics")
-        .current_dir(root)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err("cargo build --package backend failed (its errors are above)".into());
+/// Ctrl-C during an install or the build: it stopped, and so does the command.
+fn interrupted() -> ExitCode {
+    say("xtask dev: stopped on SIGINT before the stack started");
+    ExitCode::from(Stop::Interrupt.exit_code())
+}
+
+/// Why the build gave no executables.
+enum Built {
+    Failed(String),
+    Interrupted,
+}
+
+/// The API's and dev-identity's executables: given with `--api-binary`/`--identity-binary`, or
+/// built by one `cargo build`, so nothing starts while a compile runs.
+async fn build(runner: &Runner, args: &Args) -> Result<(PathBuf, PathBuf), Built> {
+    let given = |path: &Option<PathBuf>, flag: &str| -> Result<Option<PathBuf>, Built> {
+        match path {
+            // Absolute: the API runs in `.dev/`, where a relative path would name nothing.
+            Some(path) if path.is_file() => std::path::absolute(path)
+                .map(Some)
+                .map_err(|e| Built::Failed(format!("{flag} {}: {e}", path.display()))),
+            Some(path) => Err(Built::Failed(format!(
+                "{flag} {}: no such file",
+                path.display()
+            ))),
+            None => Ok(None),
+        }
+    };
+    let api = given(&args.api_binary, "--api-binary")?;
+    let identity = given(&args.identity_binary, "--identity-binary")?;
+    let mut bins: Vec<&str> = Vec::new();
+    if api.is_none() {
+        bins.extend(["--bin", "backend"]);
     }
-    built_executable(&String::from_utf8_lossy(&output.stdout), "backend")
-        .ok_or_else(|| "cargo build --package backend reported no backend executable".into())
+    if identity.is_none() {
+        bins.extend(["--bin", "dev-identity"]);
+    }
+    if bins.is_empty() {
+        return Ok((api.unwrap_or_default(), identity.unwrap_or_default()));
+    }
+    let step = Step::cargo("build the API and dev-identity", &["build"])
+        .args(&bins)
+        .args(["--message-format=json-render-diagnostics"]);
+    let report = runner
+        .run("xtask dev:", &step)
+        .await
+        .map_err(|Interrupted| Built::Interrupted)?;
+    if !report.passed() {
+        return Err(Built::Failed(
+            "the build failed (its errors are above)".into(),
+        ));
+    }
+    let log = std::fs::read_to_string(&report.log).unwrap_or_default();
+    let found = |name: &str| {
+        built_executable(&log, name)
+            .ok_or_else(|| Built::Failed(format!("cargo build reported no {name} executable")))
+    };
+    let api = match api {
+        Some(path) => path,
+        None => found("backend")?,
+    };
+    let identity = match identity {
+        Some(path) => path,
+        None => found("dev-identity")?,
+    };
+    Ok((api, identity))
 }
 
 /// The executable of binary `name` in cargo's JSON messages.
 fn built_executable(messages: &str, name: &str) -> Option<PathBuf> {
     messages
         .lines()
+        .filter(|line| line.starts_with('{'))
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
@@ -147,59 +232,83 @@ enum Outcome {
 async fn up(plan: &Plan) -> Result<ExitCode, String> {
     let mut signals = StopSignals::listen().map_err(|e| format!("cannot catch signals: {e}"))?;
     process::adopt_orphans().map_err(|e| format!("cannot become the parts' subreaper: {e}"))?;
-    // Ignore an error: a subscriber is already set (nothing else in xtask sets one).
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| "dev_identity=info".into()),
-        )
-        .with_writer(PartLog("identity"))
-        .with_ansi(output::colors())
-        .try_init();
-    let provider = Provider::builder()
-        .port(plan.ports.identity)
-        .redirect_uris(plan.ports.spa_redirect_uris())
-        .access_token_version(plan.access_token_version)
-        .spawn()
-        .await
-        .map_err(|e| format!("dev-identity did not start: {e}"))?;
     let mut parts = Parts::default();
-    let outcome = supervise(plan, &provider, &mut parts, &mut signals).await;
+    let outcome = supervise(plan, &mut parts, &mut signals).await;
     let killed = parts.stop(STOP_GRACE).await;
     if plan.spa {
         remove_generated(&plan.spa_dir());
     }
-    let provider = provider.shutdown().await;
-    conclude(outcome, &killed, provider)
+    conclude(outcome, &killed)
 }
 
-/// Starts the parts, prints the banner once they answer, and waits for a stop signal or an exit.
-async fn supervise(
-    plan: &Plan,
-    provider: &RunningProvider,
-    parts: &mut Parts,
-    signals: &mut StopSignals,
-) -> Outcome {
-    if let Err(message) = start_parts(plan, provider, parts) {
+/// Starts the parts, prints the summary once they answer, and waits for a stop signal or an
+/// exit.
+async fn supervise(plan: &Plan, parts: &mut Parts, signals: &mut StopSignals) -> Outcome {
+    let spa = Shown::trunk(plan.verbose);
+    let mut lines = match start_identity(plan, parts) {
+        Ok(lines) => lines,
+        Err(message) => return Outcome::Failed(message),
+    };
+    let settings = tokio::select! {
+        settings = identity::settings(&mut lines) => match settings {
+            Ok(settings) => settings,
+            Err(message) => {
+                // It exited: its own last lines say why.
+                if let Ok((part, status)) = timeout(Duration::from_secs(2), parts.first_exit()).await {
+                    return Outcome::Failed(died(part, status).await);
+                }
+                return Outcome::Failed(message);
+            }
+        },
+        stop = signals.next() => return Outcome::Requested(stop),
+        (part, status) = parts.first_exit() => return Outcome::Failed(died(part, status).await),
+    };
+    if let Err(message) = start_others(plan, parts, &settings, &spa) {
         return Outcome::Failed(message);
     }
     tokio::select! {
-        ready = wait_until_ready(plan) => if let Err(message) = ready {
+        ready = wait_until_ready(plan, &spa) => if let Err(message) = ready {
             return Outcome::Failed(message);
         },
         stop = signals.next() => return Outcome::Requested(stop),
         (part, status) = parts.first_exit() => return Outcome::Failed(died(part, status).await),
     }
-    println!("{}", banner(plan, provider));
+    println!("{}", summary(plan, &settings));
     tokio::select! {
         stop = signals.next() => Outcome::Requested(stop),
         (part, status) = parts.first_exit() => Outcome::Failed(died(part, status).await),
     }
 }
 
-fn start_parts(plan: &Plan, provider: &RunningProvider, parts: &mut Parts) -> Result<(), String> {
+/// A path as the user knows it: relative to the repository when it is inside.
+fn shown_path(plan: &Plan, path: &Path) -> String {
+    path.strip_prefix(&plan.root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// dev-identity, first: the others are configured from the settings it prints.
+fn start_identity(plan: &Plan, parts: &mut Parts) -> Result<UnboundedReceiver<String>, String> {
     let dev_dir = plan.dev_dir();
     std::fs::create_dir_all(&dev_dir)
         .map_err(|e| format!("cannot create {}: {e}", dev_dir.display()))?;
+    let mut provider = Command::new(&plan.identity_binary);
+    provider
+        .args(identity::arguments(&plan.ports, plan.access_token_version))
+        .current_dir(&dev_dir);
+    let title = format!("dev-identity ({})", shown_path(plan, &plan.identity_binary));
+    parts.start_watched("identity", title, provider)
+}
+
+/// The API and the SPA, configured for the running dev-identity.
+fn start_others(
+    plan: &Plan,
+    parts: &mut Parts,
+    settings: &Settings,
+    spa: &Shown,
+) -> Result<(), String> {
+    let dev_dir = plan.dev_dir();
     let mut api = Command::new(&plan.api_binary);
     let inherited = std::env::vars_os().map(|(name, _)| name);
     for name in wiring::foreign_azure_variables(inherited) {
@@ -207,15 +316,12 @@ fn start_parts(plan: &Plan, provider: &RunningProvider, parts: &mut Parts) -> Re
     }
     api.envs(wiring::api_environment(
         &plan.ports,
-        provider.api_environment(),
+        settings.api_environment.clone(),
     ))
     // Not the repository: a backend/.env there is a real tenant's (setup.sh writes it).
     .current_dir(&dev_dir);
-    let shown = plan
-        .api_binary
-        .strip_prefix(&plan.root)
-        .unwrap_or(&plan.api_binary);
-    parts.start("api", format!("the API ({})", shown.display()), api)?;
+    let title = format!("the API ({})", shown_path(plan, &plan.api_binary));
+    parts.start("api", title, api, &Shown::all())?;
 
     if plan.spa {
         let spa_dir = plan.spa_dir();
@@ -224,19 +330,23 @@ fn start_parts(plan: &Plan, provider: &RunningProvider, parts: &mut Parts) -> Re
         let config = spa_dir.join("config.json");
         let json = wiring::spa_config(
             &plan.ports,
-            provider.authority(),
-            provider.spa_client_id(),
-            provider.api_client_id(),
+            &settings.authority,
+            &settings.spa_client_id,
+            &settings.api_client_id,
         );
         std::fs::write(&config, format!("{json:#}\n"))
             .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
         let mut trunk = Command::new("trunk");
         trunk
-            .args(["serve", "--port", &plan.ports.spa.to_string(), "--dist"])
+            .args(["serve", "--disable-address-lookup", "--port"])
+            .arg(plan.ports.spa.to_string())
+            .arg("--dist")
             .arg(spa_dir.join("dist"))
+            .env("PATH", tools::search_path())
+            .envs(tools::wasm_env())
             .env("SPA_CONFIG_FILE", &config)
             .current_dir(&plan.root);
-        parts.start("spa", "the SPA (trunk serve)".into(), trunk)?;
+        parts.start("spa", "the SPA (trunk serve)".into(), trunk, spa)?;
     }
     Ok(())
 }
@@ -245,51 +355,87 @@ fn start_parts(plan: &Plan, provider: &RunningProvider, parts: &mut Parts) -> Re
 fn remove_generated(dir: &Path) {
     match std::fs::remove_dir_all(dir) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => {
-            eprintln!("xtask dev: could not remove {}: {e}", dir.display());
+            say(&format!(
+                "xtask dev: could not remove {}: {e}",
+                dir.display()
+            ));
         }
         _ => {}
     }
 }
 
-/// Until the API is ready (it has the provider's keys) and the SPA answers.
-async fn wait_until_ready(plan: &Plan) -> Result<(), String> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .no_proxy()
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))?;
-    let api = format!("http://127.0.0.1:{}/ready", plan.ports.api);
-    wait_for(&http, &api, "the API's /ready", API_READY_TIMEOUT).await?;
+/// Until the API is ready (it has the provider's keys) and the SPA answers; while the SPA's first
+/// build runs, how far it got.
+async fn wait_until_ready(plan: &Plan, spa: &Shown) -> Result<(), String> {
+    wait_for(
+        plan.ports.api,
+        "/ready",
+        "the API's /ready",
+        API_READY_TIMEOUT,
+        None,
+    )
+    .await?;
     if plan.spa {
-        eprintln!(
-            "xtask dev: the API is ready; waiting for the SPA's first build (minutes the first time)"
+        say(
+            "xtask dev: the API is ready; waiting for the SPA's first build (minutes the first time)",
         );
-        let spa = format!("http://127.0.0.1:{}/", plan.ports.spa);
-        wait_for(&http, &spa, "the SPA", SPA_READY_TIMEOUT).await?;
+        wait_for(plan.ports.spa, "/", "the SPA", SPA_READY_TIMEOUT, Some(spa)).await?;
     }
     Ok(())
 }
 
+/// Polls `GET path` on a loopback port until it answers 200, at most `limit`; with `progress`,
+/// says every [`SPA_PROGRESS`] how many crates the SPA's build has compiled.
 async fn wait_for(
-    http: &reqwest::Client,
-    url: &str,
+    port: u16,
+    path: &str,
     what: &str,
     limit: Duration,
+    progress: Option<&Shown>,
 ) -> Result<(), String> {
-    let deadline = Instant::now() + limit;
+    let started = Instant::now();
+    let mut next_report = started + SPA_PROGRESS;
     loop {
-        let answer = http.get(url).send().await;
-        if answer.is_ok_and(|response| response.status().is_success()) {
+        if answers_ok(port, path).await {
             return Ok(());
         }
-        if Instant::now() > deadline {
+        let now = Instant::now();
+        if now > started + limit {
             return Err(format!(
-                "{what} ({url}) did not answer 200 within {} s",
+                "{what} (http://127.0.0.1:{port}{path}) did not answer 200 within {} s",
                 limit.as_secs()
+            ));
+        }
+        if let Some(spa) = progress.filter(|_| now >= next_report) {
+            next_report = now + SPA_PROGRESS;
+            say(&format!(
+                "xtask dev: the SPA's build: {} so far, {} crates compiled",
+                step::duration(now - started),
+                spa.compiled()
             ));
         }
         sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Whether `GET path` on 127.0.0.1:`port` answers 200 within 2 s. A plain HTTP/1.1 request on a
+/// socket: the parts are on loopback, and an HTTP client crate (with its TLS stack) would be
+/// compiled before the command could say anything (see docs/decisions.md).
+async fn answers_ok(port: u16, path: &str) -> bool {
+    let attempt = async {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut status_line = [0_u8; 12];
+        stream.read_exact(&mut status_line).await.ok()?;
+        Some(status_line.starts_with(b"HTTP/1.") && status_line.ends_with(b" 200"))
+    };
+    timeout(Duration::from_secs(2), attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 /// The message for a part that exited by itself.
@@ -310,18 +456,15 @@ async fn died(part: &mut Part, status: ExitStatus) -> String {
     )
 }
 
-fn banner(plan: &Plan, provider: &RunningProvider) -> String {
+/// The one place that says where to go.
+fn summary(plan: &Plan, settings: &Settings) -> String {
     let ports = &plan.ports;
     let open = if plan.spa {
         format!("  open        {}", ports.spa_url())
     } else {
         "  SPA         not started (--no-spa)".to_owned()
     };
-    let version = match provider.access_token_version() {
-        TokenVersion::V1 => 1,
-        TokenVersion::V2 => 2,
-    };
-    let mut lines = vec![
+    [
         String::new(),
         "Local stack running. DEVELOPMENT ONLY: dev-identity signs test users in without a password."
             .to_owned(),
@@ -331,37 +474,23 @@ fn banner(plan: &Plan, provider: &RunningProvider) -> String {
             api = ports.api_url()
         ),
         format!(
-            "  identity    {}  (dev-identity, access tokens v{version})",
-            provider.authority()
+            "  identity    {}  (dev-identity, access tokens v{})",
+            settings.authority,
+            plan.access_token_version.number()
         ),
-        "  test users  (the sign-in page lists them; no password)".to_owned(),
-    ];
-    for user in provider.users().iter() {
-        let roles: Vec<&str> = user.roles().iter().map(|role| role.as_str()).collect();
-        let roles = if roles.is_empty() {
-            "no role".to_owned()
-        } else {
-            roles.join(", ")
-        };
-        lines.push(format!(
-            "    {:<10} {:<14} {:<24} {roles}",
-            user.name(),
-            user.display_name(),
-            user.username()
-        ));
-    }
-    lines.push("Press Ctrl-C to stop.".to_owned());
-    lines.join("\n")
+        format!(
+            "  test users  {}: pick one on the sign-in page, no password",
+            settings.users
+        ),
+        "Press Ctrl-C to stop.".to_owned(),
+    ]
+    .join("\n")
 }
 
 /// The exit status and final message. A requested stop after which everything exited in time is
 /// 128 + the signal number, as a shell reports a command ended by that signal; anything else is
 /// an error.
-fn conclude(
-    outcome: Outcome,
-    killed: &[String],
-    provider: io::Result<()>,
-) -> Result<ExitCode, String> {
+fn conclude(outcome: Outcome, killed: &[String]) -> Result<ExitCode, String> {
     let mut problems = Vec::new();
     if let Outcome::Failed(message) = &outcome {
         problems.push(message.clone());
@@ -373,15 +502,12 @@ fn conclude(
             STOP_GRACE.as_secs()
         ));
     }
-    if let Err(err) = provider {
-        problems.push(format!("dev-identity did not stop cleanly: {err}"));
-    }
     match outcome {
         Outcome::Requested(stop) if problems.is_empty() => {
-            eprintln!(
+            say(&format!(
                 "xtask dev: stopped on {}; every part has exited",
                 stop.name()
-            );
+            ));
             Ok(ExitCode::from(stop.exit_code()))
         }
         _ => Err(problems.join("\n")),
@@ -439,7 +565,8 @@ mod tests {
 
     #[test]
     fn finds_the_built_executable_in_cargos_messages() {
-        let messages = r#"{"reason":"compiler-artifact","target":{"name":"shared"},"executable":null}
+        let messages = r#"   Compiling shared v0.1.0
+{"reason":"compiler-artifact","target":{"name":"shared"},"executable":null}
 {"reason":"compiler-artifact","target":{"name":"backend"},"executable":null}
 {"reason":"compiler-artifact","target":{"name":"backend"},"executable":"/repo/target/debug/backend"}
 {"reason":"build-finished","success":true}"#;
@@ -453,11 +580,11 @@ mod tests {
     #[test]
     fn a_requested_stop_exits_as_the_shell_reports_that_signal() {
         assert_eq!(
-            conclude(Outcome::Requested(Stop::Interrupt), &[], Ok(())),
+            conclude(Outcome::Requested(Stop::Interrupt), &[]),
             Ok(ExitCode::from(130))
         );
         assert_eq!(
-            conclude(Outcome::Requested(Stop::Terminate), &[], Ok(())),
+            conclude(Outcome::Requested(Stop::Terminate), &[]),
             Ok(ExitCode::from(143))
         );
     }
@@ -466,41 +593,77 @@ mod tests {
     fn a_part_that_had_to_be_killed_or_died_is_an_error() {
         let killed = ["the SPA (trunk serve)".to_owned()];
         assert_eq!(
-            conclude(Outcome::Requested(Stop::Interrupt), &killed, Ok(())),
+            conclude(Outcome::Requested(Stop::Interrupt), &killed),
             Err(
                 "the SPA (trunk serve) did not exit within 15 s of SIGTERM and had to be killed"
                     .into()
             )
         );
         assert_eq!(
-            conclude(Outcome::Failed("the API exited".into()), &[], Ok(())),
+            conclude(Outcome::Failed("the API exited".into()), &[]),
             Err("the API exited".into())
         );
     }
 
-    #[tokio::test]
-    async fn the_banner_shows_where_to_go_and_who_can_sign_in() {
-        let provider = Provider::builder().spawn().await.expect("provider");
+    #[test]
+    fn the_summary_shows_where_to_go_and_who_can_sign_in() {
         let plan = Plan {
             ports: Ports::new(8000, 8081, 8080).expect("ports"),
             spa: true,
+            verbose: false,
             access_token_version: TokenVersion::V1,
             root: PathBuf::from("/repo"),
             api_binary: PathBuf::from("/repo/target/debug/backend"),
+            identity_binary: PathBuf::from("/repo/target/debug/dev-identity"),
         };
-        let text = banner(&plan, &provider);
+        let settings = Settings {
+            authority: "http://127.0.0.1:8081/7e570000-0000-4000-8000-000000000001".into(),
+            spa_client_id: "7e570000-0000-4000-8000-000000000003".into(),
+            api_client_id: "7e570000-0000-4000-8000-000000000002".into(),
+            api_environment: Vec::new(),
+            users: "admin (Admin), guest (no role)".into(),
+        };
+        let text = summary(&plan, &settings);
         assert!(
-            text.contains("  open        http://localhost:8080/\n"),
+            text.contains("\n  open        http://localhost:8080/\n"),
             "{text}"
         );
         assert!(text.contains("http://localhost:8000"), "{text}");
-        assert!(text.contains(provider.authority()), "{text}");
-        for user in [
-            "admin      Test Admin     admin@dev.localhost      Admin",
-            "guest      Test Guest     guest@dev.localhost      no role",
-        ] {
-            assert!(text.contains(user), "{user} in {text}");
-        }
+        assert!(
+            text.contains("  identity    http://127.0.0.1:8081/7e570000-0000-4000-8000-000000000001  (dev-identity, access tokens v1)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  test users  admin (Admin), guest (no role): pick one"),
+            "{text}"
+        );
         assert!(text.ends_with("Press Ctrl-C to stop."));
+    }
+
+    #[tokio::test]
+    async fn the_readiness_probe_wants_a_200() {
+        use tokio::net::TcpListener;
+        let serve = |answer: &'static str| async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("listener");
+            let port = listener.local_addr().expect("address").port();
+            tokio::spawn(async move {
+                while let Ok((mut socket, _)) = listener.accept().await {
+                    let mut request = [0_u8; 512];
+                    let _ = socket.read(&mut request).await;
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                }
+            });
+            port
+        };
+        let ok = serve("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+        let not_ready = serve("HTTP/1.1 503 Service Unavailable\r\n\r\n").await;
+        assert!(answers_ok(ok, "/ready").await);
+        assert!(!answers_ok(not_ready, "/ready").await);
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("address")
+            .port();
+        assert!(!answers_ok(closed, "/ready").await);
     }
 }

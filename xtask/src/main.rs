@@ -12,8 +12,6 @@ use std::{
 };
 
 use clap::{Parser, Subcommand};
-// Where a program is on PATH (with the installed tools' folder first), for every task.
-use tools::find as find_on_path;
 
 #[derive(Debug, Parser)]
 #[command(about = "Project tasks: cargo xtask <task>")]

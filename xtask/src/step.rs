@@ -142,6 +142,8 @@ pub struct Report {
     pub outcome: Outcome,
     pub took: Duration,
     pub tests: Option<TestCounts>,
+    /// Where its output is (empty for a step that did not run).
+    pub log: PathBuf,
 }
 
 impl Report {
@@ -151,6 +153,7 @@ impl Report {
             outcome: Outcome::Skipped(why),
             took: Duration::ZERO,
             tests: None,
+            log: PathBuf::new(),
         }
     }
 
@@ -210,7 +213,8 @@ impl Runner {
             Outcome::Passed => say(&format!("{label} {}: ok ({})", step.name, duration(took))),
             Outcome::Failed(why) | Outcome::Skipped(why) => {
                 if !self.verbose {
-                    let lines: Vec<&str> = log.lines().collect();
+                    // Not cargo's JSON messages (`--message-format=json`): its rendered errors.
+                    let lines: Vec<&str> = log.lines().filter(|l| !l.starts_with('{')).collect();
                     let tail = &lines[lines.len().saturating_sub(FAILURE_LINES)..];
                     for line in tail {
                         say(&format!("    | {line}"));
@@ -229,6 +233,7 @@ impl Runner {
             outcome,
             took,
             tests,
+            log: log_path,
         })
     }
 

@@ -513,14 +513,15 @@ pub async fn ensure(runner: &Runner, tools: &[&'static Tool]) -> Result<Vec<Repo
     if plan.missing.is_empty() {
         return Ok(Vec::new());
     }
-    say("xtask: missing tools, to be installed first:");
-    for line in plan.describe() {
-        say(&line);
-    }
     if !plan.cannot.is_empty() {
+        // Nothing is installed then: one line per tool that needs the user, naming the fix.
         return Err(Missing::Tools(
             plan.cannot.into_iter().map(|(_, fix)| fix).collect(),
         ));
+    }
+    say("xtask: missing tools, to be installed first (what, why, roughly how long on 2 cores):");
+    for line in plan.describe() {
+        say(&line);
     }
     let reports = install(runner, &plan)
         .await

@@ -24,7 +24,8 @@ use testkit::SpaClient;
 const START_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// The command gives its parts 15 s to stop; a little more for itself.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
-/// The line the command prints once everything answers.
+/// The line the command prints once everything answers (dev-identity's banner ends with the
+/// same words, as `identity | Press Ctrl-C to stop.`: the whole line tells them apart).
 const READY_LINE: &str = "Press Ctrl-C to stop.";
 /// How the command prints the URL to open.
 const OPEN_PREFIX: &str = "  open        ";
@@ -82,10 +83,10 @@ impl Stack {
         stack
     }
 
-    /// Reads output until a line contains `text`; panics with all output after `limit`.
+    /// Reads output until a line is `text`; panics with all output after `limit`.
     fn read_until(&mut self, text: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
-        while !self.output.iter().any(|line| line.contains(text)) {
+        while !self.output.iter().any(|line| line == text) {
             let left = deadline.saturating_duration_since(Instant::now());
             match self
                 .lines
@@ -278,7 +279,7 @@ async fn the_whole_app_comes_up_at_the_printed_url_and_ctrl_c_leaves_nothing_beh
         .join("../.dev")
         .join(format!("spa-{}", stack.spa_port));
     assert!(generated.join("config.json").is_file(), "{generated:?}");
-    stack.assert_ctrl_c_leaves_nothing_behind(&["backend", "trunk"]);
+    stack.assert_ctrl_c_leaves_nothing_behind(&["dev-identity", "backend", "trunk"]);
     assert!(!generated.exists(), "the SPA's generated files are left");
 }
 
@@ -290,7 +291,7 @@ async fn without_the_spa_a_v2_token_from_its_provider_is_served_by_its_api() {
     stack
         .assert_api_serves("editor", "Test Editor", "Editor")
         .await;
-    stack.assert_ctrl_c_leaves_nothing_behind(&["backend"]);
+    stack.assert_ctrl_c_leaves_nothing_behind(&["dev-identity", "backend"]);
 }
 
 #[tokio::test]
@@ -338,35 +339,40 @@ fn a_port_in_use_is_named_with_the_flag_that_moves_it_and_nothing_starts() {
 }
 
 #[test]
-fn without_trunk_it_says_how_to_install_it_and_nothing_starts() {
-    // Everything the SPA needs but trunk.
-    let bin = tempfile::tempdir().expect("temp dir");
-    for tool in ["wasm-bindgen", "wasm-opt"] {
+fn a_tool_it_cannot_install_is_named_with_its_fix_and_nothing_starts() {
+    // A CARGO_HOME without the tools xtask installs, and a PATH without npm or apt-get: wasm-opt
+    // (npm's binaryen) is missing and cannot be installed here.
+    let home = tempfile::tempdir().expect("temp dir");
+    let bin = home.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    for tool in ["wasm-bindgen", "rustc"] {
         let found = on_path(tool).unwrap_or_else(|| panic!("{tool} is on PATH for this test"));
-        std::os::unix::fs::symlink(found, bin.path().join(tool)).expect("symlink");
+        std::os::unix::fs::symlink(found, bin.join(tool)).expect("symlink");
     }
-    let rustc = on_path("rustc").expect("rustc is on PATH");
     let [api, identity, spa] = free_ports().map(|port| port.to_string());
     let mut command = xtask_dev(&["--api-port", &api, "--identity-port", &identity]);
     command
         .args(["--spa-port", &spa])
-        .env("PATH", bin.path())
-        .env("RUSTC", rustc);
+        .env("CARGO_HOME", home.path())
+        .env("PATH", &bin);
     let output = run_to_end(command);
     assert_refused(
         &output,
-        "xtask: cannot start the local stack: trunk is not installed: \
-         run .ci/wasm-toolchain.sh install",
-        "(or cargo install trunk --locked)",
+        "xtask: cannot start the local stack: wasm-opt comes from npm, which is not installed: \
+         run `",
+        "apt-get install npm` (Node.js and npm), then run this again",
     );
 }
 
-/// `cargo xtask dev` with `args`, on the API [`api_binary`] finds if there is one.
+/// `cargo xtask dev` with `args`, on the API and dev-identity [`built`] finds, if there are.
 fn xtask_dev(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command.arg("dev").args(args);
-    if let Some(binary) = api_binary() {
+    if let Some(binary) = built("backend") {
         command.arg("--api-binary").arg(binary);
+    }
+    if let Some(binary) = built("dev-identity") {
+        command.arg("--identity-binary").arg(binary);
     }
     command
 }
@@ -414,12 +420,13 @@ fn on_path(program: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// The API that `cargo test --workspace` has just built for the API's own tests, beside this
-/// test's xtask. Without it (`cargo test -p xtask` on a fresh checkout) the command builds one
-/// itself: `cargo build -p backend` resolves other features than a workspace test build, so it
-/// would compile the API's dependencies a second time, minutes on 2 cores.
-fn api_binary() -> Option<PathBuf> {
-    Some(Path::new(env!("CARGO_BIN_EXE_xtask")).with_file_name("backend")).filter(|p| p.is_file())
+/// The executable `cargo test --workspace` has just built for the package's own tests (the API,
+/// dev-identity), beside this test's xtask. Without it (`cargo test -p xtask` on a fresh
+/// checkout) the command builds them itself: `cargo build -p backend` resolves other features
+/// than a workspace test build, so it would compile the API's dependencies a second time,
+/// minutes on 2 cores.
+fn built(name: &str) -> Option<PathBuf> {
+    Some(Path::new(env!("CARGO_BIN_EXE_xtask")).with_file_name(name)).filter(|p| p.is_file())
 }
 
 /// Three distinct ports nothing listens on now.

@@ -7,8 +7,6 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use tracing_subscriber::fmt::MakeWriter;
-
 /// Lines kept per part.
 const TAIL_LINES: usize = 20;
 /// Longest line kept, in characters: enough for any log line, bounded whatever a part prints.
@@ -45,45 +43,65 @@ impl Tail {
     }
 }
 
-/// A `tracing` writer for the part that runs in this process (dev-identity): each event becomes
-/// lines of that part's output, like a child's.
-#[derive(Debug)]
-pub struct PartLog(pub &'static str);
+/// Which lines of a part are printed. Trunk's are filtered: cargo's progress lines (unless
+/// `--verbose`; they are counted instead) and its list of listen addresses, since the stack's
+/// summary is the one place that says where to go. Every line is still kept in the part's tail.
+#[derive(Debug, Clone, Default)]
+pub struct Shown(Arc<Mutex<Filter>>);
 
-impl<'a> MakeWriter<'a> for PartLog {
-    type Writer = EventLines;
+#[derive(Debug, Default)]
+struct Filter {
+    trunk: bool,
+    verbose: bool,
+    /// Inside trunk's "server listening at:" list.
+    listing: bool,
+    compiled: usize,
+}
 
-    fn make_writer(&'a self) -> EventLines {
-        EventLines {
-            name: self.0,
-            text: Vec::new(),
+impl Shown {
+    /// Every line.
+    pub fn all() -> Self {
+        Shown::default()
+    }
+
+    pub fn trunk(verbose: bool) -> Self {
+        Shown(Arc::new(Mutex::new(Filter {
+            trunk: true,
+            verbose,
+            ..Filter::default()
+        })))
+    }
+
+    /// Whether `line` is printed.
+    pub fn show(&self, line: &str) -> bool {
+        let mut filter = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !filter.trunk {
+            return true;
         }
-    }
-}
-
-/// One event's text, printed when the event is complete (the writer is dropped).
-#[derive(Debug)]
-pub struct EventLines {
-    name: &'static str,
-    text: Vec<u8>,
-}
-
-impl Write for EventLines {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.text.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for EventLines {
-    fn drop(&mut self) {
-        for line in String::from_utf8_lossy(&self.text).lines() {
-            print(self.name, line);
+        if line.contains("server listening at:") {
+            filter.listing = true;
+            return false;
         }
+        if filter.listing {
+            if line.contains("://") {
+                return false;
+            }
+            filter.listing = false;
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("Compiling ") || trimmed.starts_with("Checking ") {
+            filter.compiled += 1;
+            return filter.verbose;
+        }
+        true
+    }
+
+    /// Crates compiled so far (trunk's cargo).
+    pub fn compiled(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .compiled
     }
 }
 
@@ -107,5 +125,35 @@ mod tests {
             tail.lines().last().map(|line| line.chars().count()),
             Some(MAX_LINE_CHARS)
         );
+    }
+
+    #[test]
+    fn trunks_listen_addresses_and_compile_lines_are_not_printed() {
+        let trunk = Shown::trunk(false);
+        let printed: Vec<&str> = [
+            "2026-12-04T16:00:00Z  INFO Starting trunk 0.21.14",
+            "   Compiling serde v1.0.228",
+            "   Compiling frontend v0.1.0 (/repo/frontend)",
+            "2026-12-04T16:03:00Z  INFO applying new distribution",
+            "2026-12-04T16:03:00Z  INFO server listening at:",
+            "2026-12-04T16:03:00Z  INFO     http://127.0.0.1:8080/",
+            "2026-12-04T16:03:00Z  INFO     http://localhost.:8080/",
+            "2026-12-04T16:03:01Z  INFO 🏠 http://[::1]:8080/",
+            "2026-12-04T16:05:00Z  INFO change detected, rebuilding",
+        ]
+        .into_iter()
+        .filter(|line| trunk.show(line))
+        .collect();
+        assert_eq!(
+            printed,
+            [
+                "2026-12-04T16:00:00Z  INFO Starting trunk 0.21.14",
+                "2026-12-04T16:03:00Z  INFO applying new distribution",
+                "2026-12-04T16:05:00Z  INFO change detected, rebuilding",
+            ]
+        );
+        assert_eq!(trunk.compiled(), 2);
+        assert!(Shown::trunk(true).show("   Compiling serde v1.0.228"));
+        assert!(Shown::all().show("2026-12-04T16:03:00Z  INFO server listening at:"));
     }
 }

@@ -15,11 +15,12 @@ use rustix::process::{
 use tokio::{
     io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader},
     process::{Child, Command},
+    sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel},
     task::JoinHandle,
     time::{Instant, sleep, timeout, timeout_at},
 };
 
-use super::output::{self, Tail};
+use super::output::{self, Shown, Tail};
 
 /// Longest line read at once; a longer one is printed in pieces.
 const MAX_LINE_BYTES: u64 = 64 * 1024;
@@ -57,8 +58,15 @@ pub enum Stopped {
 }
 
 impl Part {
-    /// Starts `command` in a new process group, its output printed and remembered.
-    pub fn spawn(name: &'static str, title: String, mut command: Command) -> Result<Self, String> {
+    /// Starts `command` in a new process group, its output printed (the lines `shown` lets
+    /// through), remembered, and copied to `copy` if given.
+    pub fn spawn(
+        name: &'static str,
+        title: String,
+        mut command: Command,
+        shown: &Shown,
+        copy: Option<&UnboundedSender<String>>,
+    ) -> Result<Self, String> {
         if !output::colors() {
             // https://no-color.org, honoured by the API's and trunk's log output.
             command.env("NO_COLOR", "1");
@@ -79,11 +87,17 @@ impl Part {
             .ok_or_else(|| format!("{title} exited before it could be watched"))?;
         let tail = Tail::default();
         let mut readers = Vec::new();
+        let sink = || Sink {
+            name,
+            tail: tail.clone(),
+            shown: shown.clone(),
+            copy: copy.cloned(),
+        };
         if let Some(stdout) = child.stdout.take() {
-            readers.push(forward(name, stdout, tail.clone()));
+            readers.push(forward(stdout, sink()));
         }
         if let Some(stderr) = child.stderr.take() {
-            readers.push(forward(name, stderr, tail.clone()));
+            readers.push(forward(stderr, sink()));
         }
         Ok(Part {
             name,
@@ -157,9 +171,28 @@ impl Parts {
         name: &'static str,
         title: String,
         command: Command,
+        shown: &Shown,
     ) -> Result<(), String> {
-        self.0.push(Part::spawn(name, title, command)?);
+        self.0.push(Part::spawn(name, title, command, shown, None)?);
         Ok(())
+    }
+
+    /// Like [`Parts::start`], and every line it prints also comes out of the receiver.
+    pub fn start_watched(
+        &mut self,
+        name: &'static str,
+        title: String,
+        command: Command,
+    ) -> Result<UnboundedReceiver<String>, String> {
+        let (copy, lines) = unbounded_channel();
+        self.0.push(Part::spawn(
+            name,
+            title,
+            command,
+            &Shown::all(),
+            Some(&copy),
+        )?);
+        Ok(lines)
     }
 
     /// Resolves when any part exits, with that part and its status. Never resolves while all run.
@@ -194,12 +227,18 @@ impl Parts {
     }
 }
 
-/// Prints each line of `stream` as output of `name`, and keeps it in `tail`.
-fn forward(
+/// Where a part's lines go.
+#[derive(Debug)]
+struct Sink {
     name: &'static str,
-    stream: impl AsyncRead + Unpin + Send + 'static,
     tail: Tail,
-) -> JoinHandle<()> {
+    shown: Shown,
+    copy: Option<UnboundedSender<String>>,
+}
+
+/// Prints each line of `stream` as output of its part (if shown), keeps it in the tail, and
+/// copies it to whoever watches.
+fn forward(stream: impl AsyncRead + Unpin + Send + 'static, sink: Sink) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut reader = BufReader::new(stream);
         let mut bytes = Vec::new();
@@ -215,8 +254,14 @@ fn forward(
             }
             let text = String::from_utf8_lossy(&bytes);
             let line = text.trim_end_matches(['\n', '\r']);
-            output::print(name, line);
-            tail.push(line);
+            if sink.shown.show(line) {
+                output::print(sink.name, line);
+            }
+            sink.tail.push(line);
+            if let Some(copy) = &sink.copy {
+                // Nobody listening any more is fine: the line was printed.
+                let _ = copy.send(line.to_owned());
+            }
         }
     })
 }

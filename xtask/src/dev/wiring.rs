@@ -1,9 +1,8 @@
 //! What each part of the local stack is told so that the parts trust each other: pure functions
 //! of the ports and of the running provider's settings.
 
-use std::{ffi::OsString, fmt::Display};
+use std::ffi::OsString;
 
-use dev_identity::RedirectUri;
 use serde_json::{Value, json};
 
 /// The two names of this machine a browser may use for the SPA. Browsers treat them as different
@@ -57,14 +56,10 @@ impl Ports {
     }
 
     /// The SPA's redirect URIs, registered at the provider.
-    pub fn spa_redirect_uris(&self) -> Vec<RedirectUri> {
+    pub fn spa_redirect_uris(&self) -> Vec<String> {
         SPA_HOSTS
             .iter()
-            .map(|host| {
-                format!("http://{host}:{}/", self.spa)
-                    .parse()
-                    .expect("a loopback http URL with a port is a valid redirect URI")
-            })
+            .map(|host| format!("http://{host}:{}/", self.spa))
             .collect()
     }
 
@@ -82,28 +77,28 @@ impl Ports {
 pub fn spa_config(
     ports: &Ports,
     authority: &str,
-    spa_client_id: impl Display,
-    api_client_id: impl Display,
+    spa_client_id: &str,
+    api_client_id: &str,
 ) -> Value {
     json!({
-        "clientId": spa_client_id.to_string(),
+        "clientId": spa_client_id,
         "authority": authority,
         "apiScope": format!("api://{api_client_id}/access_as_user"),
         "apiBaseUrl": ports.api_url(),
     })
 }
 
-/// The API's configuration: the provider's variables (`RunningProvider::api_environment`), its
-/// port on loopback only (like the provider), and CORS for the SPA.
+/// The API's configuration: the provider's variables (from its banner), its port on loopback
+/// only (like the provider), and CORS for the SPA.
 pub fn api_environment(
     ports: &Ports,
-    provider: impl IntoIterator<Item = (&'static str, String)>,
-) -> Vec<(&'static str, String)> {
-    let mut vars: Vec<(&'static str, String)> = provider.into_iter().collect();
+    provider: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = provider.into_iter().collect();
     vars.extend([
-        ("BIND_ADDRESS", "127.0.0.1".to_owned()),
-        ("PORT", ports.api.to_string()),
-        ("ALLOWED_ORIGINS", ports.spa_origins().join(",")),
+        ("BIND_ADDRESS".to_owned(), "127.0.0.1".to_owned()),
+        ("PORT".to_owned(), ports.api.to_string()),
+        ("ALLOWED_ORIGINS".to_owned(), ports.spa_origins().join(",")),
     ]);
     vars
 }
@@ -155,22 +150,21 @@ mod tests {
 
     #[test]
     fn the_spa_is_registered_and_allowed_at_both_loopback_names() {
-        let uris: Vec<String> = ports()
-            .spa_redirect_uris()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(uris, ["http://localhost:9002/", "http://127.0.0.1:9002/"]);
+        assert_eq!(
+            ports().spa_redirect_uris(),
+            ["http://localhost:9002/", "http://127.0.0.1:9002/"]
+        );
         assert_eq!(ports().spa_url(), "http://localhost:9002/");
     }
 
     #[test]
     fn the_api_trusts_the_provider_listens_on_loopback_and_allows_the_spa() {
         let provider = [
-            ("AZURE_AUTHORITY_HOST", "http://127.0.0.1:9001".to_owned()),
-            ("AZURE_TENANT_ID", TENANT.to_owned()),
-            ("AZURE_API_CLIENT_ID", API.to_owned()),
-        ];
+            ("AZURE_AUTHORITY_HOST", "http://127.0.0.1:9001"),
+            ("AZURE_TENANT_ID", TENANT),
+            ("AZURE_API_CLIENT_ID", API),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()));
         let vars = api_environment(&ports(), provider.clone());
         let get = |name: &str| {
             vars.iter()
