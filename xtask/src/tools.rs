@@ -18,6 +18,7 @@ use std::{
     ffi::OsString,
     path::{Path, PathBuf},
     process::Command,
+    time::Duration,
 };
 
 use crate::step::{Interrupted, Outcome, Report, Runner, Step, say};
@@ -32,10 +33,11 @@ pub const WASM32: Tool = Tool {
     source: Source::RustTarget("wasm32-unknown-unknown"),
     minutes: 1,
 };
-/// 0.21.14: the newest trunk that Rust 1.95 builds (0.22.0 and 0.22.1 need rustc 1.96.1).
+/// 0.21.14: the newest trunk that Rust 1.95 builds (0.22.0 and 0.22.1 need rustc 1.96.1); a
+/// newer trunk already installed (built with a newer toolchain) is used.
 pub const TRUNK: Tool = Tool::cargo(
     "trunk",
-    Pin::Exact("0.21.14"),
+    Pin::OrNewer("0.21.14"),
     "trunk",
     "builds and serves the SPA",
 )
@@ -148,7 +150,14 @@ pub enum Source {
 /// A version to install.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Pin {
+    #[expect(
+        dead_code,
+        reason = "the catalog's first exactly pinned crate comes with issue 18 (cargo-deny)"
+    )]
     Exact(&'static str),
+    /// This version is installed where there is none; a newer one already there is used as is
+    /// (a tool whose newer releases need a newer Rust than a fresh machine's stable).
+    OrNewer(&'static str),
     /// The version Cargo.lock resolved for this crate.
     CargoLock(&'static str),
 }
@@ -277,8 +286,15 @@ impl Tool {
             }
             Source::Cargo {
                 version, command, ..
-            } => output_of(command, &["--version"])
-                .is_some_and(|out| reports_version(&out, &lock.version(version))),
+            } => output_of(command, &["--version"]).is_some_and(|out| {
+                let wanted = lock.version(version);
+                match version {
+                    Pin::OrNewer(_) => {
+                        reported_version(&out).is_some_and(|found| at_least(&found, &wanted))
+                    }
+                    _ => reports_version(&out, &wanted),
+                }
+            }),
             Source::Npm {
                 package,
                 version,
@@ -309,9 +325,29 @@ impl Tool {
 
 /// Whether `--version` output names exactly `version` (`trunk 0.21.14`, not `0.21.140`).
 fn reports_version(output: &str, version: &str) -> bool {
-    output
-        .split(|c: char| c.is_whitespace() || c == 'v' || c == '(' || c == ')')
-        .any(|word| word == version)
+    version_words(output).any(|word| word == version)
+}
+
+/// The first version a `--version` output names (`trunk 0.22.1` → `0.22.1`).
+fn reported_version(output: &str) -> Option<String> {
+    version_words(output)
+        .find(|word| word.split('.').all(|part| part.parse::<u64>().is_ok()) && word.contains('.'))
+        .map(str::to_owned)
+}
+
+fn version_words(output: &str) -> impl Iterator<Item = &str> {
+    output.split(|c: char| c.is_whitespace() || c == 'v' || c == '(' || c == ')')
+}
+
+/// Whether release `found` is `wanted` or newer (numeric parts compared in order).
+fn at_least(found: &str, wanted: &str) -> bool {
+    let parts = |version: &str| -> Vec<u64> {
+        version
+            .split('.')
+            .map(|part| part.parse().unwrap_or(0))
+            .collect()
+    };
+    parts(found) >= parts(wanted)
 }
 
 /// The workspace's Cargo.lock, for versions pinned to it.
@@ -327,7 +363,7 @@ impl Lock {
 
     fn version(&self, pin: &Pin) -> String {
         match pin {
-            Pin::Exact(version) => (*version).to_owned(),
+            Pin::Exact(version) | Pin::OrNewer(version) => (*version).to_owned(),
             Pin::CargoLock(krate) => {
                 locked_version(&self.0, krate).unwrap_or_else(|| "(not in Cargo.lock)".into())
             }
@@ -492,7 +528,9 @@ pub async fn install(runner: &Runner, plan: &Plan) -> Result<Vec<Report>, Interr
     for (i, install) in plan.installs.iter().enumerate() {
         let label = format!("[install {}/{total}]", i + 1);
         let mut report = runner.run(&label, &install.step).await?;
-        if let (false, Some(fallback)) = (report.passed(), &install.fallback) {
+        if let (Outcome::Failed(why), Some(fallback)) = (&report.outcome, &install.fallback)
+            && !why.starts_with("timed out")
+        {
             report = runner.run(&label, fallback).await?;
         }
         if let (true, Some((command, file))) = (report.passed(), &install.link)
@@ -575,6 +613,14 @@ fn cargo_install(krate: &str, version: &str) -> Install {
         Step::cargo(format!("install {krate} {version}"), &["install"])
             .args(locked)
             .args(["--force", krate, "--version", version])
+            // A build folder that outlives the command: an install interrupted (Ctrl-C, a time
+            // limit) resumes where it stopped instead of compiling everything again.
+            .env(
+                "CARGO_TARGET_DIR",
+                crate::target_dir().join("xtask/install-build"),
+            )
+            // Minutes on 2 cores when idle, much more when other builds share them.
+            .limit(Duration::from_secs(60 * 60))
     };
     Install {
         step: install(&["--locked"]),
@@ -618,7 +664,7 @@ fn rust_target_install(target: &str) -> Install {
     Install {
         step: Step::new(format!("install {target}"), "rustup")
             .args(["target", "add", target])
-            .limit(std::time::Duration::from_secs(5 * 60)),
+            .limit(Duration::from_secs(5 * 60)),
         fallback: (target == "wasm32-unknown-unknown" && is_root()).then(|| {
             Step::new("install Debian's rustc-web for wasm32", "sh")
                 .args([
@@ -788,6 +834,19 @@ mod tests {
             Some("0.4.1")
         );
         assert_eq!(locked_version(lock, "leptos"), None);
+    }
+
+    #[test]
+    fn a_newer_release_is_accepted_where_the_pin_allows_it() {
+        assert_eq!(
+            reported_version("trunk 0.22.1\n").as_deref(),
+            Some("0.22.1")
+        );
+        assert!(at_least("0.22.1", "0.21.14"));
+        assert!(at_least("0.21.14", "0.21.14"));
+        assert!(at_least("1.0.0", "0.21.14"));
+        assert!(!at_least("0.21.9", "0.21.14"));
+        assert!(!at_least("0.20.99", "0.21.14"));
     }
 
     #[test]
