@@ -25,7 +25,10 @@ use azure_identity::{
     UserAssignedId,
 };
 
-use crate::outbound::{http_client, read_limited};
+use crate::{
+    outbound::{http_client, read_limited},
+    vars::{ConfigError, Vars, invalid},
+};
 
 /// Largest response body accepted from an Azure service; a secret or a token is a few KiB.
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -61,6 +64,45 @@ pub struct AzureSettings {
     pub credential: CredentialKind,
     /// Timeout of each HTTP request to Azure (identity endpoint, Key Vault, ...).
     pub http_timeout: Duration,
+}
+
+/// Each request to Azure (identity endpoint, Key Vault) gives up after this long.
+const AZURE_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl AzureSettings {
+    /// `AZURE_CREDENTIAL`: `managed-identity`, `developer-tools`, or unset: the managed identity
+    /// where Azure announces one (`IDENTITY_ENDPOINT`, set by Container Apps and App Service),
+    /// else the developer's sign-in. `AZURE_MANAGED_IDENTITY_CLIENT_ID` picks a user-assigned
+    /// identity.
+    pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
+        const NAME: &str = "AZURE_CREDENTIAL";
+        const CLIENT_ID: &str = "AZURE_MANAGED_IDENTITY_CLIENT_ID";
+        let client_id = vars.optional_guid(CLIENT_ID)?;
+        let choice = vars.choice(NAME, &["managed-identity", "developer-tools"])?;
+        let managed = match choice {
+            Some(choice) => choice == "managed-identity",
+            None => vars.get("IDENTITY_ENDPOINT").is_some(),
+        };
+        let credential = match (managed, client_id) {
+            (true, client_id) => CredentialKind::ManagedIdentity { client_id },
+            (false, None) => CredentialKind::DeveloperTools,
+            (false, Some(id)) => {
+                return Err(invalid(
+                    CLIENT_ID,
+                    &id,
+                    if choice.is_some() {
+                        "only used with AZURE_CREDENTIAL=managed-identity"
+                    } else {
+                        "only used with a managed identity: no IDENTITY_ENDPOINT here, so set AZURE_CREDENTIAL=managed-identity (e.g. on a VM)"
+                    },
+                ));
+            }
+        };
+        Ok(Self {
+            credential,
+            http_timeout: AZURE_HTTP_TIMEOUT,
+        })
+    }
 }
 
 /// SDK client options with the API's transport and without the SDK's own retries: callers retry

@@ -15,6 +15,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use shared::{ApiError, ErrorCode, Role, TitleError};
+use utoipa::IntoResponses;
 
 use crate::{auth::AuthError, store::StoreError, telemetry::Failure};
 
@@ -44,6 +45,13 @@ pub enum AppError {
     /// The request took longer than `REQUEST_TIMEOUT_SECS`.
     #[error("request timed out after {limit:?}")]
     RequestTimeout { limit: std::time::Duration },
+    /// A handler asked for the caller on a route outside the authentication layer: a bug in the
+    /// router, answered 500 rather than served unauthenticated.
+    #[error("route outside the authentication layer")]
+    NotAuthenticated,
+    /// A handler panicked; the request's log line says so.
+    #[error("request handler panicked")]
+    Panicked,
 }
 
 /// RFC 6750 §3: a bare challenge when no token was sent, `invalid_token` when one was refused.
@@ -154,7 +162,10 @@ impl IntoResponse for AppError {
                     _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => (
                         StatusCode::PAYLOAD_TOO_LARGE,
                         ErrorCode::BodyTooLarge,
-                        format!("the body must be at most {} bytes", crate::BODY_LIMIT_BYTES),
+                        format!(
+                            "the body must be at most {} bytes",
+                            crate::body::BODY_LIMIT_BYTES
+                        ),
                     ),
                     _ => (
                         rejection.status(),
@@ -191,6 +202,20 @@ impl IntoResponse for AppError {
                     limit.as_secs()
                 ),
             ),
+            AppError::NotAuthenticated => failed(
+                Failure::Fault(
+                    "a route that needs a caller is outside the authentication layer".into(),
+                ),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "internal error",
+            ),
+            AppError::Panicked => failed(
+                Failure::Fault("request handler panicked".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "internal error",
+            ),
             AppError::Store(err) => failed(
                 Failure::Fault(err.to_string()),
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -199,6 +224,54 @@ impl IntoResponse for AppError {
             ),
         }
     }
+}
+
+// ---- The same answers, described for the OpenAPI document ----------------------------------
+// Each enum below lists answers [`AppError`] gives, for a route's `responses(...)`; they are never
+// constructed.
+
+/// Refusals of every route that needs a token (for the document only: never constructed).
+#[derive(Debug, IntoResponses)]
+pub enum TokenRefusals {
+    /// Missing or invalid access token (`WWW-Authenticate` says which).
+    #[response(status = 401)]
+    Unauthorized(ApiError),
+    /// Valid token without any of the roles the route needs (the message names them).
+    #[response(status = 403)]
+    Forbidden(ApiError),
+}
+
+/// Answers of every route that needs a token when the API cannot serve it (for the document
+/// only: never constructed). The message is generic; the cause is in the API's log.
+#[derive(Debug, IntoResponses)]
+pub enum ServerFailures {
+    /// Not answered within `REQUEST_TIMEOUT_SECS` (`request_timeout`).
+    #[response(status = 408)]
+    Timeout(ApiError),
+    /// A handler failed unexpectedly (`internal`).
+    #[response(status = 500)]
+    Internal(ApiError),
+    /// Signing keys not loaded yet (`keys_unavailable`, with `Retry-After`) or the task store
+    /// unreachable (`store_unavailable`).
+    #[response(status = 503)]
+    Unavailable(ApiError),
+}
+
+/// Refusals of a JSON request body (for the document only: never constructed).
+#[derive(Debug, IntoResponses)]
+pub enum BodyRefusals {
+    /// Malformed JSON (or, in a path, a task id that is not an unsigned integer).
+    #[response(status = 400)]
+    Malformed(ApiError),
+    /// Body over 16 KiB.
+    #[response(status = 413)]
+    TooLarge(ApiError),
+    /// Body not sent as `application/json`.
+    #[response(status = 415)]
+    NotJson(ApiError),
+    /// Not an object, unknown or mistyped field, missing or invalid title.
+    #[response(status = 422)]
+    Invalid(ApiError),
 }
 
 /// `Json<T>` whose rejections come back as [`ApiError`] bodies like every other error.

@@ -1,16 +1,18 @@
 //! Probes for the platform: liveness (`/health`) and readiness (`/ready`).
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
-use shared::{ApiError, ErrorCode, routes};
+use shared::{ApiError, ErrorCode};
 use utoipa::ToSchema;
 
-use crate::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(routes::HEALTH, get(health))
-        .route(routes::READY, get(ready))
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,14 +22,14 @@ pub struct Status {
 }
 
 /// Liveness: the process serves requests.
-#[utoipa::path(get, path = routes::HEALTH, tag = "probes",
+#[utoipa::path(get, path = shared::routes::HEALTH, tag = "probes",
     responses((status = 200, description = "The process serves", body = Status)))]
 pub async fn health() -> Json<Status> {
     Json(Status { status: "healthy" })
 }
 
 /// Readiness: configuration and the tenant's signing keys are loaded, so tokens can be checked.
-#[utoipa::path(get, path = routes::READY, tag = "probes",
+#[utoipa::path(get, path = shared::routes::READY, tag = "probes",
     responses(
         (status = 200, description = "Ready to serve", body = Status),
         (status = 503, description = "Configuration or signing keys not loaded yet", body = ApiError),

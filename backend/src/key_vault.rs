@@ -13,10 +13,14 @@ use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use reqwest::Url;
 use tokio::time::Instant;
 
+use shared::Secret;
+
 use crate::{
-    auth::{ApiIds, AuthSettings, Authenticator, TokenVerifier},
+    auth::{ApiIds, AuthSettings, Authenticator, ID_VARIABLES, TokenVerifier},
     azure::{self, AzureSettings, CredentialKind, error_chain},
     backoff::{Backoff, spread},
+    validate,
+    vars::{ConfigError, Vars, invalid},
 };
 
 /// The secrets deploy.sh seeds (names as in the original app).
@@ -43,29 +47,26 @@ pub struct KeyVaultSettings {
     pub ignored_env: Vec<&'static str>,
 }
 
-/// A value read from the vault: never printed, whatever formats it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Redacted<T>(T);
-
-impl<T> Redacted<T> {
-    pub fn new(value: T) -> Self {
-        Self(value)
-    }
-
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> fmt::Debug for Redacted<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl<T> fmt::Display for Redacted<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+impl KeyVaultSettings {
+    /// `None` without `AZURE_KEY_VAULT_URL`; with it, the vault and the variables that only
+    /// matter with it: the app's Azure identity (`crate::azure`), `CONFIG_LOAD_TIMEOUT_SECS`
+    /// (default 60) and `KEY_VAULT_REFRESH_SECS` (default 300; 0 never re-reads).
+    pub fn from_vars(vars: &Vars<'_>) -> Result<Option<Self>, ConfigError> {
+        const NAME: &str = "AZURE_KEY_VAULT_URL";
+        let Some(url) = vars.get(NAME) else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            url: validate::key_vault_url(&url).map_err(|reason| invalid(NAME, &url, reason))?,
+            azure: AzureSettings::from_vars(vars)?,
+            load_timeout: vars.seconds("CONFIG_LOAD_TIMEOUT_SECS", 60, 1..=3600)?,
+            refresh_interval: Some(vars.seconds("KEY_VAULT_REFRESH_SECS", 300, 0..=86_400)?)
+                .filter(|interval| !interval.is_zero()),
+            ignored_env: ID_VARIABLES
+                .into_iter()
+                .filter(|name| vars.get(name).is_some())
+                .collect(),
+        }))
     }
 }
 
@@ -251,7 +252,7 @@ impl KeyVault {
         })
     }
 
-    async fn read_guid(&self, name: &'static str) -> Result<String, Cause> {
+    async fn read_guid(&self, name: &'static str) -> Result<Secret, Cause> {
         let classify = |err: azure_core::Error| Cause::classify(&err, name, &self.credential);
         let secret = self
             .client
@@ -260,12 +261,14 @@ impl KeyVault {
             .map_err(classify)?
             .into_model()
             .map_err(classify)?;
-        let value = Redacted::new(secret.value.unwrap_or_default());
+        let value = Secret::new(secret.value.unwrap_or_default());
         let value = value.expose().trim();
         if value.is_empty() {
             return Err(Cause::SecretEmpty(name));
         }
-        shared::normalize_guid(value).ok_or(Cause::SecretNotGuid(name))
+        shared::normalize_guid(value)
+            .map(Secret::new)
+            .ok_or(Cause::SecretNotGuid(name))
     }
 
     /// Reads until it works or `timeout` passes, waiting with backoff between attempts and
@@ -532,25 +535,6 @@ mod tests {
         assert!(
             setup.contains("vault.azure.net/: Key Vault answered 403"),
             "{setup}"
-        );
-    }
-
-    #[test]
-    fn redacted_never_prints_its_value() {
-        let value = Redacted::new("72f988bf-86f1-41af-91ab-2d7cd011db47".to_owned());
-        assert_eq!(
-            format!("{value} {value:?} {value:#?}"),
-            "[redacted] [redacted] [redacted]"
-        );
-        assert_eq!(value.expose(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
-        let ids = ApiIds {
-            tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-            client_id: "11111111-2222-3333-4444-555555555555".into(),
-        };
-        let debug = format!("{ids:?}");
-        assert!(
-            !debug.contains("72f988bf") && !debug.contains("11111111"),
-            "{debug}"
         );
     }
 

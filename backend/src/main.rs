@@ -17,7 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format, &config.log_filter);
+    telemetry::init(&config.log);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -36,15 +36,15 @@ fn main() -> ExitCode {
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::from_config(&config).await?;
-    let listener = TcpListener::bind(config.listen)
+    let listener = TcpListener::bind(config.server.listen)
         .await
-        .map_err(|err| format!("cannot listen on {}: {err}", config.listen))?;
+        .map_err(|err| format!("cannot listen on {}: {err}", config.server.listen))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let server = serve(
         listener,
         app(state.clone()),
         shutdown_signal(),
-        config.shutdown_timeout,
+        config.server.shutdown_timeout,
     );
     match &config.ids {
         IdsSource::Environment(_) => server.await?,

@@ -1,21 +1,23 @@
 //! `GET /api/me`: who the API thinks the caller is.
 
-use axum::{Json, Router, routing::get};
-use shared::{Me, routes};
+use axum::Json;
+use shared::Me;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    AppState,
-    auth::{Authenticated, Authorized},
-    openapi::ServerFailures,
+    access::{Authenticated, Authorized},
+    error::ServerFailures,
+    state::AppState,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(routes::ME, get(me))
+/// Behind the authentication layer.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
 }
 
 /// The caller's identity, roles and scopes, from their access token. Any valid token, even one
 /// without roles, so the SPA can show "No role assigned".
-#[utoipa::path(get, path = routes::ME, tag = "identity",
+#[utoipa::path(get, path = shared::routes::ME, tag = "identity",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Me),

@@ -1,14 +1,21 @@
-//! `GET /api/openapi.json`: the API described from the handlers' own annotations, so the document
-//! cannot drift from the routes (a test checks every route is listed).
+//! The OpenAPI document: what no single route says (title, the bearer scheme, the shared schemas)
+//! is here; each route's own description sits on its handler and joins the document through the
+//! same `routes!` that routes it, so the document cannot drift from the routes (a test checks
+//! every route is listed and served).
 
-use axum::{Json, Router, routing::get};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+};
 use shared::{ApiError, ErrorCode, Me, NewTask, Role, Task, TaskPatch, routes};
 use utoipa::{
-    IntoResponses, Modify, OpenApi,
+    Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
-
-use crate::{AppState, health, me, tasks};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,72 +23,11 @@ use crate::{AppState, health, me, tasks};
         title = "Tasks API",
         description = "Tasks with Entra ID app roles: Admin manages every task, Editor creates and edits their own, Reader reads their own. Send an Entra ID access token for `api://<api-client-id>/access_as_user` as `Authorization: Bearer <token>`."
     ),
-    paths(
-        health::health, health::ready, me::me,
-        tasks::list, tasks::create, tasks::update, tasks::remove,
-        openapi_json,
-    ),
-    components(schemas(Me, Task, NewTask, TaskPatch, ApiError, ErrorCode, Role, health::Status)),
+    components(schemas(Me, Task, NewTask, TaskPatch, ApiError, ErrorCode, Role)),
     modifiers(&BearerToken),
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
-
-/// Refusals of every route that needs a token (for the document only: never constructed).
-#[derive(Debug, IntoResponses)]
-#[expect(
-    dead_code,
-    reason = "describes responses to OpenAPI; errors are built by AppError"
-)]
-pub enum TokenRefusals {
-    /// Missing or invalid access token (`WWW-Authenticate` says which).
-    #[response(status = 401)]
-    Unauthorized(ApiError),
-    /// Valid token without any of the roles the route needs (the message names them).
-    #[response(status = 403)]
-    Forbidden(ApiError),
-}
-
-/// Answers of every route that needs a token when the API cannot serve it (for the document
-/// only: never constructed). The message is generic; the cause is in the API's log.
-#[derive(Debug, IntoResponses)]
-#[expect(
-    dead_code,
-    reason = "describes responses to OpenAPI; errors are built by AppError"
-)]
-pub enum ServerFailures {
-    /// Not answered within `REQUEST_TIMEOUT_SECS` (`request_timeout`).
-    #[response(status = 408)]
-    Timeout(ApiError),
-    /// A handler failed unexpectedly (`internal`).
-    #[response(status = 500)]
-    Internal(ApiError),
-    /// Signing keys not loaded yet (`keys_unavailable`, with `Retry-After`) or the task store
-    /// unreachable (`store_unavailable`).
-    #[response(status = 503)]
-    Unavailable(ApiError),
-}
-
-/// Refusals of a JSON request body (for the document only: never constructed).
-#[derive(Debug, IntoResponses)]
-#[expect(
-    dead_code,
-    reason = "describes responses to OpenAPI; errors are built by AppError"
-)]
-pub enum BodyRefusals {
-    /// Malformed JSON (or, in a path, a task id that is not an unsigned integer).
-    #[response(status = 400)]
-    Malformed(ApiError),
-    /// Body over 16 KiB.
-    #[response(status = 413)]
-    TooLarge(ApiError),
-    /// Body not sent as `application/json`.
-    #[response(status = 415)]
-    NotJson(ApiError),
-    /// Not an object, unknown or mistyped field, missing or invalid title.
-    #[response(status = 422)]
-    Invalid(ApiError),
-}
 
 #[derive(Debug)]
 struct BearerToken;
@@ -102,13 +48,24 @@ impl Modify for BearerToken {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(routes::OPENAPI, get(openapi_json))
+/// The document as served, serialized once.
+#[derive(Debug, Clone)]
+pub struct Document(Bytes);
+
+/// The route of the document itself, for a `document` that describes every other route: its
+/// own description is added before it is serialized, once.
+pub fn route<S>(mut document: utoipa::openapi::OpenApi) -> Router<S> {
+    let (router, own) = OpenApiRouter::new()
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    document.merge(own);
+    let json = serde_json::to_vec(&document).expect("an OpenAPI document serializes");
+    router.with_state(Document(json.into()))
 }
 
 /// This document.
 #[utoipa::path(get, path = routes::OPENAPI, tag = "meta",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi_json(State(document): State<Document>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document.0).into_response()
 }

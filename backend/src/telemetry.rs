@@ -7,6 +7,8 @@ use axum::{extract::Request, http::HeaderName, middleware::Next, response::Respo
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
+use crate::vars::{ConfigError, Vars, invalid};
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Longest request id accepted from a client; longer or unusual ones are replaced.
@@ -18,12 +20,41 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber; `filter` is `RUST_LOG`'s value, already checked by the
-/// configuration.
-pub fn init(format: LogFormat, filter: &str) {
-    let filter = EnvFilter::new(filter);
+/// What is logged, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// `LOG_FORMAT`: `text` (default) or `json` (for log collectors, e.g. in containers).
+    pub format: LogFormat,
+    /// `RUST_LOG` (default `info`): which lines are logged, checked here so that a typo stops the
+    /// start instead of silently logging at another level.
+    pub filter: String,
+}
+
+impl LogSettings {
+    pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
+        let format = match vars.choice("LOG_FORMAT", &["text", "json"])? {
+            Some("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        };
+        let filter = vars.get("RUST_LOG").unwrap_or_else(|| "info".into());
+        EnvFilter::try_new(&filter).map_err(|e| {
+            invalid(
+                "RUST_LOG",
+                &filter,
+                format!(
+                    "{e}; expected a level (info, debug...) or directives like warn,backend=debug"
+                ),
+            )
+        })?;
+        Ok(Self { format, filter })
+    }
+}
+
+/// Installs the global subscriber.
+pub fn init(settings: &LogSettings) {
+    let filter = EnvFilter::new(&settings.filter);
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
+    match settings.format {
         LogFormat::Json => builder
             .json()
             .with_current_span(true)

@@ -144,7 +144,7 @@ impl Api {
                 .map(|(_, v)| v.clone())
         })
         .context("the API's configuration")?;
-        let listener = TcpListener::bind(config.listen).await?;
+        let listener = TcpListener::bind(config.server.listen).await?;
         let mut api = Self {
             state: AppState::from_config(&config)
                 .await

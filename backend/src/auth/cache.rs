@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use aws_lc_rs::digest::{SHA256, digest};
 
-use super::Principal;
+use super::principal::Principal;
 
 #[derive(Debug)]
 pub struct TokenCache {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use serde::{Deserialize, Deserializer, de::IgnoredAny};
 
-use super::TokenError;
+use super::error::TokenError;
 
 /// Tokens longer than this are refused before any decoding. Entra access tokens are 1–3 KiB, even
 /// with many roles (groups overage moves large group lists out of the token).

@@ -25,7 +25,7 @@ use reqwest::Url;
 use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{cache::TokenCache, jwt::ALGORITHM};
-use crate::{backoff::spread as jittered, outbound::read_limited};
+use crate::{backoff::spread as jittered, outbound::read_limited, validate::is_secure_endpoint};
 
 /// Discovery documents are ~2 KiB and Entra's JWKS ~10 KiB; anything much larger is not one.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
@@ -210,7 +210,7 @@ impl EntraDiscovery {
             .ok_or_else(|| FetchError::Invalid("v2 discovery document has no jwks_uri".into()))?;
         let jwks_uri = Url::parse(&jwks_uri)
             .ok()
-            .filter(crate::config::is_secure_endpoint)
+            .filter(is_secure_endpoint)
             .ok_or_else(|| {
                 FetchError::Invalid(format!(
                     "jwks_uri {:?} is not an https URL (or http on loopback)",

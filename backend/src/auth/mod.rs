@@ -1,70 +1,27 @@
 //! Who is calling: Entra ID access tokens validated against the tenant's published keys, turned
-//! into a [`Principal`], and the role requirements routes put on it.
+//! into a [`Principal`].
 //!
 //! - [`jwt`]: the header rules, then `jsonwebtoken`'s signature and registered-claim checks, the
 //!   claims read into strict types (the fuzzed path).
 //! - [`keys`]: the tenant's signing keys and issuers (OpenID discovery + JWKS), refreshed in the
 //!   background and on unknown key ids, read without locks.
-//! - [`verifier`]: the validation rules, and [`Authenticator`], the swappable holder the app state
-//!   keeps (configuration may arrive, or change, after start-up).
+//! - [`verifier`]: the rules for one tenant and API, and [`Authenticator`], the swappable holder
+//!   the app state keeps (configuration may arrive, or change, after start-up).
 //! - [`cache`]: already-verified tokens, so a hot token skips the RSA verification.
-//! - [`extract`]: the axum extractors handlers use: [`Principal`] and [`Authorized`].
+//! - [`settings`]: whose tokens, and how to check them, from the configuration.
+//! - [`principal`]: the caller; [`error`]: why a token was refused.
+//!
+//! The axum side (the authentication layer and the role extractors) is `crate::access`.
 
 mod cache;
-mod extract;
+pub mod error;
 pub mod jwt;
 pub mod keys;
+mod principal;
+mod settings;
 mod verifier;
 
-pub use extract::{
-    Authenticated, Authorized, CreateTasks, DeleteTasks, EditTasks, ListTasks, Requirement,
-};
-pub use verifier::{ApiIds, AuthSettings, Authenticator, Principal, TokenVerifier};
-
-/// Why a token was refused. Logged at debug level and never sent: the caller only learns that the
-/// token is invalid, so the API is no oracle for forging one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
-    #[error("token larger than {} bytes", jwt::MAX_TOKEN_BYTES)]
-    TooLarge,
-    #[error("malformed token: {0}")]
-    Malformed(&'static str),
-    #[error("algorithm is not RS256")]
-    Algorithm,
-    #[error("header lists critical extensions")]
-    CriticalHeader,
-    #[error("header has no kid")]
-    MissingKid,
-    #[error("kid is not in the tenant's key set")]
-    UnknownKid,
-    #[error("signature does not verify")]
-    Signature,
-    #[error("token expired")]
-    Expired,
-    #[error("token not valid yet (nbf)")]
-    NotYetValid,
-    #[error("audience is not this API")]
-    Audience,
-    #[error("issuer is not the tenant's v1 or v2 issuer")]
-    Issuer,
-    #[error("tid is not the configured tenant")]
-    Tenant,
-    #[error("delegated token without the access_as_user scope")]
-    MissingScope,
-    #[error("token has neither scp nor roles")]
-    NoScopeOrRoles,
-}
-
-/// Why a request could not be authenticated.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
-    /// No `Authorization: Bearer` credentials at all (RFC 6750 §3.1: no error attribute).
-    #[error("no bearer token")]
-    Missing,
-    #[error("invalid token: {0}")]
-    Invalid(#[from] TokenError),
-    /// The tenant's keys (or the configuration naming the tenant) were never loaded: no token can
-    /// be judged, so none is accepted.
-    #[error("signing keys are not loaded")]
-    Unavailable,
-}
+pub use error::{AuthError, TokenError};
+pub use principal::Principal;
+pub use settings::{ApiIds, AuthSettings, ID_VARIABLES};
+pub use verifier::{Authenticator, TokenVerifier};

@@ -1,112 +1,23 @@
-//! The validation rules (at least as strict as Microsoft.Identity.Web) and the swappable holder of
-//! the verifier the app uses.
+//! [`TokenVerifier`]: a token judged for one tenant and API (at least as strict as
+//! Microsoft.Identity.Web), and [`Authenticator`], the swappable holder of the verifier the app
+//! uses.
 
 use std::{
     fmt,
     sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{SystemTime, UNIX_EPOCH},
 };
 
 use arc_swap::ArcSwapOption;
-use reqwest::Url;
-use shared::{API_SCOPE, Me, Permission, Role};
+use shared::API_SCOPE;
 
 use super::{
-    AuthError, TokenError,
+    error::{AuthError, TokenError},
     jwt::{self, Claims},
     keys::{EntraDiscovery, KeySource, KeyStore, refresh_periodically},
+    principal::Principal,
+    settings::{ApiIds, AuthSettings},
 };
-
-/// Whose tokens the API accepts: from the environment, or from Key Vault (where they may change
-/// while the API runs). Debug output hides the values: in Key Vault they are stored as secrets.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiIds {
-    /// Directory (tenant) id, lowercase GUID.
-    pub tenant_id: String,
-    /// The API's application (client) id, lowercase GUID.
-    pub client_id: String,
-}
-
-impl fmt::Debug for ApiIds {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiIds")
-            .field("tenant_id", &"[redacted]")
-            .field("client_id", &"[redacted]")
-            .finish()
-    }
-}
-
-/// How tokens are checked and keys fetched, whatever the tenant: parsed from the configuration.
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
-    /// `https://login.microsoftonline.com`, a sovereign cloud's host, or a local stand-in.
-    pub authority_host: Url,
-    /// Tolerated clock difference for `exp` and `nbf`.
-    pub clock_skew: Duration,
-    /// Periodic key refresh (jittered).
-    pub key_refresh_interval: Duration,
-    /// Minimum time between two refreshes caused by unknown key ids.
-    pub unknown_kid_cooldown: Duration,
-    /// Timeout of each discovery / JWKS request.
-    pub http_timeout: Duration,
-    /// Verified tokens remembered per key set; 0 disables the cache.
-    pub token_cache_entries: usize,
-}
-
-/// The caller, as the validated token describes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// `oid`: owner id of the caller's tasks.
-    pub object_id: String,
-    pub name: String,
-    pub email: String,
-    pub tenant_id: String,
-    /// The app roles this API defines that the caller holds, most powerful first.
-    pub roles: Vec<Role>,
-    pub scopes: Vec<String>,
-}
-
-impl Principal {
-    fn from_claims(claims: Claims) -> Self {
-        Principal {
-            object_id: claims.oid,
-            name: claims.name.unwrap_or_default(),
-            email: claims
-                .preferred_username
-                .or(claims.upn)
-                .or(claims.unique_name)
-                .unwrap_or_default(),
-            tenant_id: claims.tid,
-            roles: Role::from_claims(claims.roles.iter().flatten().map(String::as_str)),
-            scopes: claims
-                .scp
-                .iter()
-                .flat_map(|scp| scp.split_ascii_whitespace())
-                .map(str::to_owned)
-                .collect(),
-        }
-    }
-
-    /// Whether the caller holds any of `roles` (an empty list requires none).
-    pub fn has_any(&self, roles: &[Role]) -> bool {
-        roles.is_empty() || roles.iter().any(|role| self.roles.contains(role))
-    }
-
-    pub fn may(&self, permission: Permission) -> bool {
-        permission.granted_to(&self.roles)
-    }
-
-    pub fn me(&self) -> Me {
-        Me {
-            id: self.object_id.clone(),
-            name: self.name.clone(),
-            email: self.email.clone(),
-            tenant_id: self.tenant_id.clone(),
-            roles: self.roles.clone(),
-            scopes: self.scopes.clone(),
-        }
-    }
-}
 
 /// Validates tokens for one tenant and API: the rules plus that tenant's keys.
 pub struct TokenVerifier {
@@ -145,7 +56,10 @@ impl TokenVerifier {
             settings.token_cache_entries,
         );
         Self {
-            audiences: [format!("api://{}", ids.client_id), ids.client_id.clone()],
+            audiences: [
+                format!("api://{}", ids.client_id.expose()),
+                ids.client_id.expose().clone(),
+            ],
             ids,
             settings,
             keys: Arc::new(keys),
@@ -157,7 +71,7 @@ impl TokenVerifier {
     /// runtime.
     pub fn start(ids: ApiIds, settings: AuthSettings) -> Result<Arc<Self>, reqwest::Error> {
         let client = crate::outbound::http_client(settings.http_timeout)?;
-        let source = EntraDiscovery::new(client, &settings.authority_host, &ids.tenant_id);
+        let source = EntraDiscovery::new(client, &settings.authority_host, ids.tenant_id.expose());
         let verifier = Arc::new(Self::new(ids, settings, Box::new(source)));
         verifier.spawn_refresh();
         Ok(verifier)
@@ -214,7 +128,7 @@ impl TokenVerifier {
 
     /// The rules jsonwebtoken does not know: the tenant, and what a token must grant.
     fn check_claims(&self, claims: &Claims) -> Result<(), TokenError> {
-        if claims.tid != self.ids.tenant_id {
+        if claims.tid != *self.ids.tenant_id.expose() {
             return Err(TokenError::Tenant);
         }
         match (&claims.scp, &claims.roles) {

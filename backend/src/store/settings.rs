@@ -1,5 +1,5 @@
-//! Which store to open and how, parsed once at start-up from `DATABASE_URL` and friends
-//! (`crate::config` reads the variables; the rules about what a URL may say live here).
+//! Which store to open and how, parsed once at start-up from `DATABASE_URL` and friends, with the
+//! rules about what a URL may say.
 
 use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
 
@@ -8,7 +8,11 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 use shared::is_loopback_host;
 
-use crate::azure::AzureSettings;
+use crate::{
+    azure::AzureSettings,
+    validate::redact_password,
+    vars::{ConfigError, Vars, invalid},
+};
 
 /// `DATABASE_URL` when unset: an SQLite file in `data/` under the working directory (the image
 /// sets `DATABASE_URL=sqlite:///data/tasks.db`, a folder its user owns).
@@ -65,6 +69,38 @@ pub enum PgAuth {
     /// `entra`: an Entra ID access token of the app's Azure identity (the managed identity in
     /// Azure), refreshed before it expires.
     Entra { azure: AzureSettings },
+}
+
+impl StoreSettings {
+    /// The task store:
+    /// - `DATABASE_URL`: `sqlite://PATH` (default `sqlite://data/tasks.db`), `postgres://…` or
+    ///   `memory:` (tests only);
+    /// - `DATABASE_AUTH`: `password` (default) or `entra` (PostgreSQL with an access token of the
+    ///   app's Azure identity as the password, chosen as for Key Vault: see `crate::azure`);
+    /// - `DATABASE_MAX_CONNECTIONS` (default 5), `DATABASE_TIMEOUT_SECS` (default 5): pool size,
+    ///   and the longest wait for a connection, a lock or a statement;
+    /// - `TASKS_MAX` (default 10,000): most tasks kept, so one list stays a bounded answer.
+    pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
+        let auth = match vars.choice("DATABASE_AUTH", &["password", "entra"])? {
+            Some("entra") => PgAuth::Entra {
+                azure: AzureSettings::from_vars(vars)?,
+            },
+            _ => PgAuth::Password,
+        };
+        let url = vars
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let database = Database::parse(&url, auth)
+            // The echo stops before any password: only the scheme and what follows the '@'.
+            .map_err(|reason| invalid("DATABASE_URL", &redact_password(&url), reason))?;
+        let max_connections = vars.number("DATABASE_MAX_CONNECTIONS", 5, 1..=100)?;
+        Ok(StoreSettings {
+            database,
+            max_tasks: vars.number("TASKS_MAX", 10_000, 1..=10_000_000)?,
+            max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
+            timeout: vars.seconds("DATABASE_TIMEOUT_SECS", 5, 1..=60)?,
+        })
+    }
 }
 
 /// URL parameters accepted for PostgreSQL; anything else is refused rather than ignored.

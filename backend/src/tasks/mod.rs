@@ -4,22 +4,24 @@
 //! task; Editor creates and edits their own; Reader lists their own. Another user's task is
 //! answered 404 to non-admins, so its existence is not revealed.
 
-use axum::{Extension, Json, Router, extract::State, http::StatusCode, routing::get};
-use shared::{NewTask, Permission, Task, TaskPatch, normalize_title, routes};
+use axum::{Extension, Json, extract::State, http::StatusCode};
+use shared::{NewTask, Permission, Task, TaskPatch, normalize_title, routes::TASK, routes::TASKS};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    AppState,
-    auth::{Authorized, CreateTasks, DeleteTasks, EditTasks, ListTasks, Principal},
-    error::{AppError, AppJson, AppPath},
-    openapi::{BodyRefusals, ServerFailures, TokenRefusals},
+    access::{Authorized, CreateTasks, DeleteTasks, EditTasks, ListTasks},
+    auth::Principal,
+    error::{AppError, AppJson, AppPath, BodyRefusals, ServerFailures, TokenRefusals},
+    state::AppState,
     store::{Scope, TaskChanges, TaskDraft},
     telemetry::CreatedTask,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(routes::TASKS, get(list).post(create))
-        .route(routes::TASK, axum::routing::patch(update).delete(remove))
+/// Behind the authentication layer.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update, remove))
 }
 
 /// Admin: every task; anyone else: their own.
@@ -33,7 +35,7 @@ fn scope(principal: &Principal) -> Scope<'_> {
 
 /// List tasks: Admin all (with their owners), Editor and Reader their own.
 #[utoipa::path(
-    get, path = routes::TASKS, tag = "tasks",
+    get, path = TASKS, tag = "tasks",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Tasks, oldest first", body = [Task]),
@@ -49,7 +51,7 @@ pub async fn list(
 
 /// Create a task owned by the caller: Admin or Editor.
 #[utoipa::path(
-    post, path = routes::TASKS, tag = "tasks",
+    post, path = TASKS, tag = "tasks",
     security(("bearer" = [])),
     request_body = NewTask,
     responses(
@@ -78,7 +80,7 @@ pub async fn create(
 
 /// Change a task's title or completion: Admin any task, Editor their own.
 #[utoipa::path(
-    patch, path = routes::TASK, tag = "tasks",
+    patch, path = TASK, tag = "tasks",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "Task id")),
     request_body = TaskPatch,
@@ -104,7 +106,7 @@ pub async fn update(
 
 /// Delete a task: Admin.
 #[utoipa::path(
-    delete, path = routes::TASK, tag = "tasks",
+    delete, path = TASK, tag = "tasks",
     security(("bearer" = [])),
     params(("id" = u64, Path, description = "Task id")),
     responses(

@@ -1,16 +1,49 @@
-//! Authentication and role checks as extractors, so a handler cannot forget them: a handler that
-//! takes `Authorized<CreateTasks>` only runs for a valid token holding Admin or Editor.
+//! The axum side of authentication: [`authenticate`], the layer in front of every route that
+//! takes a token, and the extractors with which handlers say which roles they need.
+//!
+//! The layer checks the bearer token and puts the caller ([`Principal`]) in the request, so a
+//! route added behind it cannot forget authentication. [`Authorized<R>`] then checks roles: a
+//! handler that takes `Authorized<CreateTasks>` only runs for a caller holding Admin or Editor.
 
 use std::{marker::PhantomData, ops::Deref, sync::Arc};
 
 use axum::{
-    extract::FromRequestParts,
+    extract::{FromRequestParts, Request, State},
     http::{HeaderMap, header::AUTHORIZATION, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
 };
 use shared::{Permission, Role};
 
-use super::{AuthError, Principal, TokenError};
-use crate::{AppState, error::AppError};
+use crate::{
+    auth::{AuthError, Principal, TokenError},
+    error::AppError,
+    state::AppState,
+};
+
+/// The authentication layer: a request without a valid access token is answered here (401, or
+/// 503 while the signing keys are not loaded); one with a valid token reaches the route with its
+/// [`Principal`].
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let verified = match bearer_token(request.headers()) {
+        Ok(token) => state.auth.authenticate(token).await,
+        Err(err) => Err(err),
+    };
+    match verified {
+        Ok(principal) => {
+            request.extensions_mut().insert(principal);
+            next.run(request).await
+        }
+        Err(err) => {
+            tracing::debug!(reason = %err, "token refused");
+            AppError::Auth(err).into_response()
+        }
+    }
+}
 
 /// Which app roles a route needs (any of them); empty: any valid token.
 pub trait Requirement {
@@ -64,14 +97,16 @@ impl<R> Deref for Authorized<R> {
     }
 }
 
-impl<R: Requirement + Send> FromRequestParts<AppState> for Authorized<R> {
+impl<R: Requirement + Send, S: Send + Sync> FromRequestParts<S> for Authorized<R> {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = bearer_token(&parts.headers)?;
-        let principal = state.auth.authenticate(token).await.inspect_err(|err| {
-            tracing::debug!(reason = %err, "token refused");
-        })?;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        // Only a route outside the authentication layer has no principal: a bug, refused.
+        let principal = parts
+            .extensions
+            .get::<Arc<Principal>>()
+            .cloned()
+            .ok_or(AppError::NotAuthenticated)?;
         if !principal.has_any(R::ROLES) {
             return Err(AppError::Forbidden { needs: R::ROLES });
         }
