@@ -1,17 +1,34 @@
 //! backend/Dockerfile and .dockerignore, read as text: what issue 7 asks of the image that a
-//! linter would not check. Dockerfile style is hadolint's, run by hand (docs/deployment.md,
-//! "Checks without Azure").
+//! linter would not check. Dockerfile style is hadolint's, and checkov's image checks run too:
+//! both in the test command (`cargo xtask ci`).
 
 use std::fs;
 
 use deploy_checks::repo_root;
 
-/// The Dockerfile's instructions as (KEYWORD, rest), comments and blank lines dropped.
+/// The Dockerfile's instructions as (KEYWORD, rest): comments and blank lines dropped, lines
+/// continued with a trailing backslash joined into one.
 fn instructions() -> Vec<(String, String)> {
     let text = fs::read_to_string(repo_root().join("backend/Dockerfile")).expect("Dockerfile");
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    let mut joined = Vec::new();
+    let mut current = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head.trim_end());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line);
+                joined.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    joined
+        .iter()
         .filter_map(|l| l.split_once(' '))
         .map(|(k, rest)| (k.to_ascii_uppercase(), rest.trim().to_owned()))
         .collect()
@@ -80,6 +97,35 @@ fn runs_the_backend_binary_as_non_root_on_distroless_and_exposes_8000() {
     );
 }
 
+/// Every base image is named by a literal tag (no `ARG`), so that Dependabot can read it and
+/// propose the next release, and none floats on `latest`.
+#[test]
+fn base_images_are_written_out_for_dependabot() {
+    let steps = instructions();
+    let mut stages = Vec::new();
+    for (keyword, rest) in &steps {
+        if keyword != "FROM" {
+            continue;
+        }
+        let mut words = rest.split_whitespace();
+        let image = words.next().expect("image");
+        if let (Some(as_), Some(stage)) = (words.next(), words.next()) {
+            assert!(as_.eq_ignore_ascii_case("AS"), "FROM {rest}");
+            stages.push(stage.to_owned());
+        }
+        if stages.iter().any(|s| s == image) {
+            continue; // a stage of this file
+        }
+        assert!(!image.contains('$'), "FROM {rest}: a literal image");
+        let tag = image.rsplit_once(':').map(|(_, tag)| tag);
+        assert!(
+            tag.is_some_and(|t| t != "latest" && !t.contains('/')),
+            "FROM {rest}: a tag other than latest"
+        );
+    }
+    assert!(stages.len() >= 3, "{stages:?}");
+}
+
 /// The default SQLite file lives in `/data`, which the runtime user owns (distroless has no shell
 /// to create it, and the rest of the image stays read-only to that user).
 #[test]
@@ -92,6 +138,13 @@ fn the_runtime_user_owns_the_data_folder_of_the_default_database() {
             .iter()
             .any(|(k, r)| k == "COPY" && r == "--from=builder --chown=65532:65532 /data /data"),
         "{runtime:#?}"
+    );
+    // The builder makes the folder (the runtime has no shell to), in the build's own layer.
+    assert!(
+        steps[..runtime_from]
+            .iter()
+            .any(|(k, r)| k == "RUN" && r.ends_with("&& mkdir -p /data")),
+        "{steps:#?}"
     );
     let text = fs::read_to_string(repo_root().join("backend/Dockerfile")).expect("Dockerfile");
     assert!(text.contains("DATABASE_URL=sqlite:///data/tasks.db"));
