@@ -49,6 +49,12 @@ pub enum AppError {
     /// router, answered 500 rather than served unauthenticated.
     #[error("route outside the authentication layer")]
     NotAuthenticated,
+    /// The body is larger than the API reads (`crate::body`).
+    #[error("body over {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    /// The body could not be read to its end (the client went away, or broke the framing).
+    #[error("body could not be read")]
+    BodyUnreadable,
     /// A handler panicked; the request's log line says so.
     #[error("request handler panicked")]
     Panicked,
@@ -159,14 +165,6 @@ impl IntoResponse for AppError {
                         ErrorCode::UnsupportedMediaType,
                         "send the body as Content-Type: application/json".into(),
                     ),
-                    _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => (
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        ErrorCode::BodyTooLarge,
-                        format!(
-                            "the body must be at most {} bytes",
-                            crate::body::BODY_LIMIT_BYTES
-                        ),
-                    ),
                     _ => (
                         rejection.status(),
                         ErrorCode::InvalidBody,
@@ -209,6 +207,16 @@ impl IntoResponse for AppError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 ErrorCode::Internal,
                 "internal error",
+            ),
+            AppError::BodyTooLarge { limit } => body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::BodyTooLarge,
+                format!("the body must be at most {limit} bytes"),
+            ),
+            AppError::BodyUnreadable => body(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidBody,
+                "the body could not be read to its end",
             ),
             AppError::Panicked => failed(
                 Failure::Fault("request handler panicked".into()),

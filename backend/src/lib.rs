@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Request, State},
+    extract::{Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -58,7 +58,7 @@ use crate::{error::AppError, openapi::ApiDoc, telemetry::REQUEST_ID};
 
 /// The whole application: the routes (those that take a token behind the authentication layer),
 /// their OpenAPI document, then the layers every request passes through (request id, request
-/// log, panic guard, compression, CORS, timeout, body limit).
+/// log, panic guard, compression, CORS, timeout, the body read whole).
 pub fn app(state: AppState) -> Router {
     let with_token = OpenApiRouter::new()
         .merge(me::routes())
@@ -93,7 +93,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(CompressionLayer::new())
                 .layer(cors)
                 .layer(middleware::from_fn_with_state(timeout, time_limit))
-                .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+                .layer(middleware::from_fn(body::read_whole)),
         )
 }
 

@@ -249,3 +249,100 @@ async fn unknown_routes_and_methods_answer_in_the_api_shape() {
     let reply = app.send(Method::PUT, "/api/tasks", None, None).await;
     assert_eq!((reply.status, reply.code()), (405, "method_not_allowed"));
 }
+
+/// Sends `head` and then `body` on a fresh connection, as a simple client does (all of the body,
+/// then read), and returns the status line of the answer, or what went wrong.
+async fn raw_exchange(app: &TestApp, head: &str, body: &[u8]) -> Result<String, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
+    // A send buffer of a real network's size: on loopback the kernel would otherwise take the
+    // whole body at once, whatever the server does with it.
+    socket
+        .set_send_buffer_size(64 * 1024)
+        .map_err(|e| format!("SO_SNDBUF: {e}"))?;
+    let mut stream = socket
+        .connect(app.addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    // As a browser does, a request that cannot be sent whole is a failed request: a server that
+    // closed the connection midway makes the kernel reset it, and the answer is never read.
+    async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await?;
+        stream.flush().await
+    }
+    .await
+    .map_err(|e| format!("send: {e}"))?;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .map_err(|_| "no answer within 10 s".to_owned())?;
+    if let Err(err) = read
+        && answer.is_empty()
+    {
+        return Err(format!("read: {err}"));
+    }
+    let text = String::from_utf8_lossy(&answer);
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+/// A body far over the limit (2 MiB, declared or chunked, with or without a token) is answered
+/// 413 every time, and the client can read that answer: the API reads what was sent before it
+/// answers, where closing with the body unread would make the kernel reset the connection and
+/// drop the answer.
+#[tokio::test]
+async fn an_oversized_body_always_gets_its_413() {
+    let app = TestApp::spawn().await;
+    let token = app.token("editor", &["Editor"]);
+    let body = vec![b'a'; 2 * 1024 * 1024];
+    let chunked = {
+        let mut chunked = Vec::new();
+        for piece in body.chunks(64 * 1024) {
+            chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            chunked.extend_from_slice(piece);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        chunked
+    };
+    for round in 0..40 {
+        let auth = if round % 4 < 2 {
+            format!("Authorization: Bearer {token}\r\n")
+        } else {
+            String::new()
+        };
+        let (framing, sent) = if round % 2 == 0 {
+            (format!("Content-Length: {}\r\n", body.len()), &body)
+        } else {
+            ("Transfer-Encoding: chunked\r\n".to_owned(), &chunked)
+        };
+        let head = format!(
+            "POST /api/tasks HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\n{framing}Connection: close\r\n\r\n"
+        );
+        let status = raw_exchange(&app, &head, sent).await;
+        assert_eq!(
+            status.as_deref(),
+            Ok("HTTP/1.1 413 Payload Too Large"),
+            "round {round} ({framing:?}, token: {})",
+            !auth.is_empty()
+        );
+    }
+    assert!(app.all_tasks().await.is_empty(), "nothing created");
+}
+
+/// A client that asks before sending (`Expect: 100-continue`, as curl does for large bodies) is
+/// told 413 at once, and never asked for the body.
+#[tokio::test]
+async fn a_large_body_announced_with_expect_is_refused_before_it_is_sent() {
+    let app = TestApp::spawn().await;
+    let token = app.token("editor", &["Editor"]);
+    let head = format!(
+        "POST /api/tasks HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        100 * 1024 * 1024
+    );
+    let status = raw_exchange(&app, &head, b"").await;
+    assert_eq!(status.as_deref(), Ok("HTTP/1.1 413 Payload Too Large"));
+}
