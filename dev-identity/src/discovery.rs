@@ -14,7 +14,10 @@ use axum::{
 use serde::Serialize;
 use tower_http::cors::{Any, CorsLayer};
 
-use crate::state::{AppState, KnownTenant, Urls};
+use crate::{
+    settings::Urls,
+    state::{AppState, KnownTenant},
+};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

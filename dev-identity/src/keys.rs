@@ -1,4 +1,5 @@
-//! The signing keys: RSA 2048 generated at start-up, published as a JWKS, used for RS256 tokens.
+//! The signing keys: RSA 2048 generated at start-up, published as a JWKS, used for RS256 tokens
+//! (signed by `jsonwebtoken`, on aws-lc-rs like the rest of the tree).
 //!
 //! Keys live in memory only, so every start publishes new ones; an API that caches the key set
 //! must refetch it on an unknown `kid`, exactly as it must for Entra's rotations. The dev-only
@@ -11,11 +12,12 @@ use std::{
 
 use aws_lc_rs::{
     digest,
-    rand::SystemRandom,
+    encoding::AsDer,
     rsa::{KeyPair, KeySize, PublicKeyComponents},
-    signature::{KeyPair as _, RSA_PKCS1_SHA256},
+    signature::KeyPair as _,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 
 /// How many retired keys stay published after a rotation, so tokens signed just before it keep
@@ -26,10 +28,8 @@ const RETIRED_KEYS_KEPT: usize = 2;
 pub enum KeyError {
     #[error("RSA key generation failed")]
     Generate,
-    #[error("RS256 signing failed")]
-    Sign,
-    #[error("could not serialise the token: {0}")]
-    Serialize(#[from] serde_json::Error),
+    #[error("RS256 signing failed: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
 }
 
 /// A public key as a JWK, with the fields Entra's key set has for RSA signing keys.
@@ -57,19 +57,21 @@ impl Jwks {
 
 #[derive(Debug)]
 struct SigningKey {
-    pair: KeyPair,
+    encoding: EncodingKey,
     jwk: Jwk,
 }
 
 impl SigningKey {
     fn generate() -> Result<Self, KeyError> {
         let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generate)?;
+        let pkcs8 = pair.as_der().map_err(|_| KeyError::Generate)?;
+        let pkcs1 = pkcs1_of_pkcs8(pkcs8.as_ref()).ok_or(KeyError::Generate)?;
         let public = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
         let n = URL_SAFE_NO_PAD.encode(&public.n);
         let e = URL_SAFE_NO_PAD.encode(&public.e);
         let kid = thumbprint(&n, &e);
         Ok(SigningKey {
-            pair,
+            encoding: EncodingKey::from_rsa_der(pkcs1),
             jwk: Jwk {
                 kty: "RSA",
                 usage: "sig",
@@ -88,12 +90,46 @@ fn thumbprint(n: &str, e: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
 }
 
-/// The JOSE header Entra puts on its tokens (minus `x5t`: these keys have no certificate).
-#[derive(Serialize)]
-struct Header<'a> {
-    typ: &'static str,
-    alg: &'static str,
-    kid: &'a str,
+/// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo` (RFC 5208: a SEQUENCE of the
+/// version, the algorithm and an OCTET STRING holding the key). aws-lc-rs exports PKCS#8 only and
+/// `jsonwebtoken` signs with PKCS#1 DER; its PEM reader would do this too, at the price of two more
+/// crates (`pem`, `simple_asn1`) for these few lines.
+fn pkcs1_of_pkcs8(der: &[u8]) -> Option<&[u8]> {
+    /// One DER element: its tag, its contents and what follows it.
+    fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, rest) = input.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let count = usize::from(first & 0x7f);
+            if count == 0 || count > 4 || rest.len() < count {
+                return None;
+            }
+            let (bytes, rest) = rest.split_at(count);
+            let len = bytes
+                .iter()
+                .fold(0usize, |len, &byte| (len << 8) | usize::from(byte));
+            (len, rest)
+        };
+        (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+    }
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    const OCTET_STRING: u8 = 0x04;
+    let (SEQUENCE, info, _) = element(der)? else {
+        return None;
+    };
+    let (INTEGER, _, rest) = element(info)? else {
+        return None;
+    };
+    let (SEQUENCE, _, rest) = element(rest)? else {
+        return None;
+    };
+    let (OCTET_STRING, key, _) = element(rest)? else {
+        return None;
+    };
+    Some(key)
 }
 
 /// The current signing key and the recently retired ones.
@@ -130,32 +166,14 @@ impl KeyRing {
         )
     }
 
-    /// A compact JWS (`header.claims.signature`) of `claims`, signed RS256 with the current key.
+    /// A compact JWS (`header.claims.signature`) of `claims`, signed RS256 with the current key,
+    /// under the header Entra puts on its tokens (`typ`, `alg`, `kid`; no `x5t`: these keys have no
+    /// certificate).
     pub(crate) fn sign<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
         let key = self.current();
-        let header = Header {
-            typ: "JWT",
-            alg: "RS256",
-            kid: &key.jwk.kid,
-        };
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?)
-        );
-        let mut signature = vec![0; key.pair.public_modulus_len()];
-        key.pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| KeyError::Sign)?;
-        Ok(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        ))
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(key.jwk.kid.clone());
+        Ok(jsonwebtoken::encode(&header, claims, &key.encoding)?)
     }
 
     /// The published key set: the current key first, then the retired ones still kept.
@@ -217,6 +235,28 @@ mod tests {
             header,
             serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": jwks.kids()[0]})
         );
+    }
+
+    #[test]
+    fn the_pkcs1_key_is_found_inside_pkcs8_and_malformed_input_is_refused() {
+        let pair = KeyPair::generate(KeySize::Rsa2048).expect("key");
+        let pkcs8 = pair.as_der().expect("pkcs8");
+        let pkcs1 = pkcs1_of_pkcs8(pkcs8.as_ref()).expect("pkcs1");
+        let parsed = KeyPair::from_der(pkcs1).expect("a PKCS#1 RSAPrivateKey");
+        assert_eq!(
+            parsed.public_key().as_ref(),
+            pair.public_key().as_ref(),
+            "the same key"
+        );
+        let bytes = pkcs8.as_ref();
+        for bad in [
+            &bytes[..bytes.len() / 2],
+            &bytes[1..],
+            &[][..],
+            &[0x30, 0x85],
+        ] {
+            assert!(pkcs1_of_pkcs8(bad).is_none());
+        }
     }
 
     #[test]

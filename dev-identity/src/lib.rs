@@ -9,26 +9,31 @@
 //! The binary parses [`Cli`]; tests and tools start one in-process with [`Provider::builder`].
 
 mod authorize;
+mod cli;
 mod clock;
 mod config;
 mod dev;
 mod discovery;
 mod error;
+mod grants;
+mod jwt;
 mod keys;
 mod pages;
 mod params;
 mod provider;
+mod request;
 mod scope;
 mod secrets;
 mod session;
+mod settings;
 mod state;
 mod store;
-mod token;
-mod tokens;
+mod token_endpoint;
 mod users;
 
+pub use cli::Cli;
 pub use config::{
-    Cli, DEFAULT_API_CLIENT_ID, DEFAULT_PORT, DEFAULT_REDIRECT_URI, DEFAULT_SPA_CLIENT_ID,
+    DEFAULT_API_CLIENT_ID, DEFAULT_PORT, DEFAULT_REDIRECT_URI, DEFAULT_SPA_CLIENT_ID,
     DEFAULT_TENANT_ID, InvalidRedirectUri, RedirectUri, TokenVersion,
 };
 pub use keys::KeyError;

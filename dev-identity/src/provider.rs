@@ -26,8 +26,9 @@ use crate::{
     error::Error,
     keys::{KeyError, KeyRing},
     session,
-    state::{AppState, Settings, Urls},
-    token,
+    settings::{Settings, Urls},
+    state::AppState,
+    token_endpoint,
     users::Users,
 };
 
@@ -211,7 +212,7 @@ fn app(state: AppState) -> Router {
     Router::new()
         .merge(discovery::routes())
         .merge(authorize::routes())
-        .merge(token::routes(&state))
+        .merge(token_endpoint::routes(&state))
         .merge(session::routes())
         .merge(dev::routes())
         .fallback(unknown_endpoint)

@@ -10,14 +10,13 @@ use axum::{
 use uuid::Uuid;
 
 use crate::{
-    authorize::{AuthorizationRequest, CodeGrant},
     clock::Clock,
-    config::{RedirectUri, TokenVersion},
     error::Error,
+    grants::{CodeGrant, RefreshGrant},
     keys::KeyRing,
+    request::AuthorizationRequest,
+    settings::{Settings, Urls},
     store::BoundedStore,
-    token::RefreshGrant,
-    users::Users,
 };
 
 /// Codes live one minute, as Entra's (a few minutes at most) do: long enough for a redirect and
@@ -36,55 +35,6 @@ const MAX_PENDING_SIGN_INS: usize = 1_000;
 const MAX_CODES: usize = 1_000;
 const MAX_REFRESH_TOKENS: usize = 10_000;
 const MAX_SESSIONS: usize = 1_000;
-
-/// The provider's configuration, fixed at start-up.
-#[derive(Debug)]
-pub(crate) struct Settings {
-    pub(crate) tenant_id: Uuid,
-    pub(crate) api_client_id: Uuid,
-    pub(crate) spa_client_id: Uuid,
-    pub(crate) redirect_uris: Vec<RedirectUri>,
-    pub(crate) access_token_version: TokenVersion,
-    pub(crate) access_token_lifetime_secs: u64,
-    pub(crate) users: Users,
-}
-
-impl Settings {
-    pub(crate) fn registered_redirect(&self, requested: &str) -> Option<&RedirectUri> {
-        self.redirect_uris
-            .iter()
-            .find(|uri| uri.as_str() == requested)
-    }
-
-    pub(crate) fn is_registered_origin(&self, origin: &str) -> bool {
-        self.redirect_uris.iter().any(|uri| uri.origin() == origin)
-    }
-}
-
-/// The provider's addresses, as they appear in metadata and tokens.
-#[derive(Debug)]
-pub(crate) struct Urls {
-    /// `http://127.0.0.1:{port}`
-    pub(crate) base: String,
-    /// `{base}/{tenant}`
-    pub(crate) authority: String,
-    /// `{base}/{tenant}/`: the local counterpart of `https://sts.windows.net/{tenant}/`.
-    pub(crate) v1_issuer: String,
-    /// `{base}/{tenant}/v2.0`
-    pub(crate) v2_issuer: String,
-}
-
-impl Urls {
-    pub(crate) fn new(base: String, tenant: Uuid) -> Self {
-        let authority = format!("{base}/{tenant}");
-        Urls {
-            v1_issuer: format!("{authority}/"),
-            v2_issuer: format!("{authority}/v2.0"),
-            authority,
-            base,
-        }
-    }
-}
 
 #[derive(Debug)]
 pub(crate) struct Shared {

@@ -9,6 +9,7 @@
 //! [`azure`] holds the stand-ins for Key Vault and the managed identity endpoint.
 
 pub mod azure;
+pub mod modules;
 
 use std::{
     net::SocketAddr,

@@ -1,5 +1,6 @@
-//! The tokens, shaped like Entra's: an access token for the API (v1 or v2 claims), an ID token for
-//! the SPA (always v2, as the v2.0 endpoint issues), both RS256 JWTs.
+//! The tokens' claims, shaped like Entra's: an access token for the API (v1 or v2 claims), an ID
+//! token for the client (always v2, as the v2.0 endpoint issues), both RS256 JWTs signed by
+//! [`crate::keys`].
 
 use aws_lc_rs::digest;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};

@@ -21,12 +21,13 @@ use uuid::Uuid;
 
 use crate::{
     error::Error,
+    grants::RefreshGrant,
+    jwt,
     params::{Form, required},
     scope::Scopes,
     secrets,
-    state::{AppState, REFRESH_TOKEN_LIFETIME_SECS, Shared},
+    state::{AppState, CODE_LIFETIME_SECS, KnownTenant, REFRESH_TOKEN_LIFETIME_SECS, Shared},
     store::Lookup,
-    tokens,
     users::User,
 };
 
@@ -64,16 +65,6 @@ struct TokenParams {
     client_info: Option<String>,
 }
 
-/// What a refresh token stands for: the user and the scopes their sign-in granted. A refresh may
-/// ask for fewer, but the rotated token still carries the whole grant (RFC 6749 section 6: "the
-/// refresh token scope MUST be identical"; Entra's refresh tokens are bound to the user and the
-/// client, not to what one request asked for), so narrowing once does not shrink later refreshes.
-#[derive(Debug, Clone)]
-pub(crate) struct RefreshGrant {
-    user: String,
-    scopes: Scopes,
-}
-
 /// Entra's token response.
 #[derive(Debug, Serialize)]
 struct TokenResponse {
@@ -99,7 +90,7 @@ struct ClientInfo {
 }
 
 async fn token(
-    _: crate::state::KnownTenant,
+    _: KnownTenant,
     State(state): State<AppState>,
     headers: HeaderMap,
     params: Result<Form<TokenParams>, Error>,
@@ -118,7 +109,7 @@ async fn token(
         _ => return Err(Error::UnsupportedGrantType(grant_type)),
     };
     let api = state.settings.api_client_id;
-    let issued = tokens::issue(&state, user, scopes, nonce.as_deref())?;
+    let issued = jwt::issue(&state, user, scopes, nonce.as_deref())?;
     let refresh_token = scopes.refresh_token().then(|| {
         let token = secrets::random_token();
         state.refresh_tokens.insert(
@@ -208,7 +199,7 @@ fn redeem_code<'a>(state: &'a Shared, params: &TokenParams) -> Result<Redeemed<'
     };
     state
         .redeemed_codes
-        .insert(code, (), now + crate::state::CODE_LIFETIME_SECS);
+        .insert(code, (), now + CODE_LIFETIME_SECS);
     if redirect_uri != grant.redirect_uri {
         return Err(Error::RedirectUriMismatch);
     }
