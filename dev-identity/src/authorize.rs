@@ -11,9 +11,9 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    config::RedirectUri,
     error::{Error, ErrorPage},
-    grants::CodeGrant,
+    grants::{CodeGrant, Session},
+    jwt::client_info,
     pages,
     params::{Form, PageQuery, required},
     request::{AuthorizationRequest, AuthorizeParams, Prompt, trusted_reply},
@@ -29,18 +29,22 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/{tenant}/login", post(pick_user))
 }
 
-/// Issues a code for `user` and sends it to the app; `set_cookie` starts a session.
+/// Issues a code for `user` in `session` and sends it to the app, with `session_state` and, if
+/// asked, `client_info`; `set_cookie` starts the session.
 fn complete(
     request: AuthorizationRequest,
     state: &AppState,
     user: &User,
+    session: &Session,
     set_cookie: Option<HeaderValue>,
 ) -> Response {
     let code = secrets::random_token();
     state.codes.insert(
         code.clone(),
         CodeGrant {
+            client_id: request.client_id,
             user: user.name().to_owned(),
+            auth_time: session.auth_time,
             scopes: request.scopes,
             redirect_uri: request.reply.redirect_uri.as_str().to_owned(),
             code_challenge: request.code_challenge,
@@ -49,22 +53,28 @@ fn complete(
         state.clock.now() + CODE_LIFETIME_SECS,
     );
     tracing::info!(user = user.name(), "signed in");
-    let mut response = request.reply.send(&[("code", code)]);
+    let mut params = vec![("code", code)];
+    if request.client_info {
+        params.push(("client_info", client_info(state, user)));
+    }
+    params.push(("session_state", session.id.to_string()));
+    let mut response = request.reply.send(&params);
     if let Some(cookie) = set_cookie {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
 }
 
+/// Signs `user` in now (a new session, a fresh `auth_time`) and answers with a code.
+fn sign_in(request: AuthorizationRequest, state: &AppState, user: &User) -> Response {
+    let (session, cookie) = session::start(state, user);
+    complete(request, state, user, &session, Some(cookie))
+}
+
 /// Keeps the request and shows the user picker.
 fn ask(request: AuthorizationRequest, state: &AppState, notice: Option<&str>) -> Response {
     let id = secrets::random_token();
-    let origins: Vec<String> = state
-        .settings
-        .redirect_uris
-        .iter()
-        .map(RedirectUri::origin)
-        .collect();
+    let redirect_origin = request.reply.redirect_uri.origin().ascii_serialization();
     state.sign_ins.insert(
         id.clone(),
         request,
@@ -75,7 +85,7 @@ fn ask(request: AuthorizationRequest, state: &AppState, notice: Option<&str>) ->
         &id,
         state.settings.users.iter(),
         notice,
-        &origins,
+        &redirect_origin,
     )
 }
 
@@ -85,32 +95,38 @@ async fn authorize(
     headers: HeaderMap,
     PageQuery(params): PageQuery<AuthorizeParams>,
 ) -> Response {
-    let mut reply = match trusted_reply(&state.settings, &params) {
-        Ok(reply) => reply,
+    let (client, mut reply) = match trusted_reply(&state.settings, &params) {
+        Ok(trusted) => trusted,
         Err(err) => return ErrorPage(err).into_response(),
     };
-    let request = match AuthorizationRequest::validate(&state.settings, &mut reply, params) {
+    let request = match AuthorizationRequest::validate(&state.settings, client, &mut reply, params)
+    {
         Ok(request) => request,
         Err(err) => return reply.error(&err),
     };
-    let session_user = session::signed_in_user(&state, &headers);
+    // A session older than `max_age` is as good as none: the user must sign in again.
+    let now = state.clock.now();
+    let session = session::signed_in(&state, &headers).filter(|(_, session)| {
+        request
+            .max_age
+            .is_none_or(|max_age| now.saturating_sub(session.auth_time) <= max_age)
+    });
     let hinted = request
         .login_hint
         .as_deref()
         .map(|hint| state.settings.users.find(hint));
-    match (request.prompt, hinted, session_user) {
+    match (request.prompt, hinted, session) {
         // Silent: the session's user, if the hint (if any) names them; never a page.
-        (Prompt::None, None, Some(user)) => complete(request, &state, user, None),
-        (Prompt::None, Some(Some(hinted)), Some(user)) if hinted == user => {
-            complete(request, &state, user, None)
+        (Prompt::None, None, Some((user, session))) => {
+            complete(request, &state, user, &session, None)
+        }
+        (Prompt::None, Some(Some(hinted)), Some((user, session))) if hinted == user => {
+            complete(request, &state, user, &session, None)
         }
         (Prompt::None, ..) => reply.error(&Error::LoginRequired),
         (Prompt::SelectAccount, ..) => ask(request, &state, None),
         // A hint naming a test user signs them in directly: the scripted way in.
-        (_, Some(Some(user)), _) => {
-            let cookie = session::start(&state, user);
-            complete(request, &state, user, Some(cookie))
-        }
+        (_, Some(Some(user)), _) => sign_in(request, &state, user),
         (_, Some(None), _) => {
             let notice = format!(
                 "There is no test user named {:?}: pick one below.",
@@ -118,7 +134,9 @@ async fn authorize(
             );
             ask(request, &state, Some(&notice))
         }
-        (Prompt::Default, None, Some(user)) => complete(request, &state, user, None),
+        (Prompt::Default, None, Some((user, session))) => {
+            complete(request, &state, user, &session, None)
+        }
         (Prompt::Default | Prompt::Login, None, _) => ask(request, &state, None),
     }
 }
@@ -149,10 +167,7 @@ async fn pick_user(
         }
     });
     match picked {
-        Ok((request, user)) => {
-            let cookie = session::start(&state, user);
-            complete(request, &state, user, Some(cookie))
-        }
+        Ok((request, user)) => sign_in(request, &state, user),
         Err(err) => ErrorPage(err).into_response(),
     }
 }

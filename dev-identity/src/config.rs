@@ -12,19 +12,26 @@ pub const DEFAULT_TENANT_ID: Uuid = Uuid::from_u128(0x7e57_0000_0000_4000_8000_0
 pub const DEFAULT_API_CLIENT_ID: Uuid = Uuid::from_u128(0x7e57_0000_0000_4000_8000_0000_0000_0002);
 /// The SPA's application (client) id used when none is given.
 pub const DEFAULT_SPA_CLIENT_ID: Uuid = Uuid::from_u128(0x7e57_0000_0000_4000_8000_0000_0000_0003);
+/// The public client's (desktop, mobile, CLI) application id used when none is given.
+pub const DEFAULT_PUBLIC_CLIENT_ID: Uuid =
+    Uuid::from_u128(0x7e57_0000_0000_4000_8000_0000_0000_0004);
 /// The local SPA's redirect URI (`trunk serve`).
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8080/";
+/// The public client's redirect URI: any port of it matches (RFC 8252 section 7.3), as MSAL's
+/// desktop sign-in listens on a free one.
+pub const DEFAULT_PUBLIC_REDIRECT_URI: &str = "http://localhost";
 /// The port the binary listens on when none is given.
 pub const DEFAULT_PORT: u16 = 8081;
 
 /// Entra's limit on the length of a redirect URI.
 const MAX_REDIRECT_URI_CHARS: usize = 256;
 
-/// A redirect URI registered for the SPA: absolute, `https`, or `http` on a loopback host (Entra's
-/// rule), without fragment or credentials.
+/// A registered redirect URI: absolute, `https`, or `http` on a loopback host (Entra's rule),
+/// without fragment or credentials.
 ///
-/// Requests must send it exactly as [`RedirectUri::as_str`] prints it (the parsed, normalised
-/// form: `http://localhost:8080` is registered as `http://localhost:8080/`).
+/// A request's `redirect_uri` matches it in parsed, normalised form (`http://localhost:8080` is
+/// `http://localhost:8080/`), and for `http` on a loopback host whatever its port, as at Entra
+/// (RFC 8252 section 7.3: native apps listen on a free port).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectUri(Url);
 
@@ -45,7 +52,7 @@ impl FromStr for RedirectUri {
         let Ok(url) = Url::parse(text) else {
             return fail("is not an absolute URL");
         };
-        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        let loopback = is_loopback(&url);
         match url.scheme() {
             "https" => {}
             "http" if loopback => {}
@@ -77,8 +84,80 @@ impl RedirectUri {
         self.0.origin().ascii_serialization()
     }
 
-    pub(crate) fn url(&self) -> &Url {
-        &self.0
+    /// Whether a request's `redirect_uri` is this one: equal once parsed, or, for `http` on a
+    /// loopback host, equal but for the port.
+    pub(crate) fn matches(&self, requested: &Url) -> bool {
+        let registered = &self.0;
+        registered == requested
+            || (self.is_loopback_http()
+                && requested.scheme() == "http"
+                && requested.host_str() == registered.host_str()
+                && requested.path() == registered.path()
+                && requested.query() == registered.query()
+                && requested.fragment().is_none()
+                && requested.username().is_empty()
+                && requested.password().is_none())
+    }
+
+    /// Whether a browser page of `origin` is this redirect URI's, by the same rule.
+    pub(crate) fn accepts_origin(&self, origin: &str) -> bool {
+        if self.origin() == origin {
+            return true;
+        }
+        Url::parse(origin).is_ok_and(|origin| {
+            self.is_loopback_http()
+                && origin.scheme() == "http"
+                && origin.host_str() == self.0.host_str()
+                && origin.path() == "/"
+        })
+    }
+
+    fn is_loopback_http(&self) -> bool {
+        self.0.scheme() == "http" && is_loopback(&self.0)
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+/// The origin a provider behind a reverse proxy is reached at (`--public-url`): what its
+/// discovery documents, issuers and endpoints name instead of its own address. `https`, or `http`
+/// on a loopback host; an origin only (no path, query or fragment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(Url);
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidPublicUrl(String);
+
+impl FromStr for PublicUrl {
+    type Err = InvalidPublicUrl;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let fail = |why: &str| Err(InvalidPublicUrl(format!("public URL {text:?} {why}")));
+        let Ok(url) = Url::parse(text) else {
+            return fail("is not an absolute URL");
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            _ => return fail("must use https (or http on localhost, 127.0.0.1 or [::1])"),
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return fail("must be an origin only, like https://login.dev.example:8443");
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return fail("must not contain credentials");
+        }
+        Ok(PublicUrl(url))
+    }
+}
+
+impl PublicUrl {
+    /// `scheme://host[:port]`, without the trailing slash: the base of every published URL.
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
     }
 }
 
@@ -127,5 +206,54 @@ mod tests {
         }
         let uri: RedirectUri = "http://localhost:8080/app/".parse().expect("valid");
         assert_eq!(uri.origin(), "http://localhost:8080");
+    }
+
+    #[test]
+    fn loopback_redirect_uris_match_any_port_and_others_only_themselves() {
+        let url = |text: &str| Url::parse(text).expect("url");
+        let loopback: RedirectUri = "http://localhost".parse().expect("valid");
+        for ok in [
+            "http://localhost",
+            "http://localhost:53117/",
+            "http://localhost:1",
+        ] {
+            assert!(loopback.matches(&url(ok)), "{ok}");
+        }
+        for bad in [
+            "https://localhost:53117/",
+            "http://127.0.0.1:53117/",
+            "http://localhost:53117/callback",
+            "http://localhost:53117/?x=1",
+        ] {
+            assert!(!loopback.matches(&url(bad)), "{bad}");
+        }
+        assert!(loopback.accepts_origin("http://localhost:3000"));
+        assert!(!loopback.accepts_origin("https://localhost:3000"));
+        let remote: RedirectUri = "https://app.example.com/cb".parse().expect("valid");
+        assert!(remote.matches(&url("https://app.example.com/cb")));
+        assert!(!remote.matches(&url("https://app.example.com:8443/cb")));
+        assert!(remote.accepts_origin("https://app.example.com"));
+        assert!(!remote.accepts_origin("https://app.example.com:8443"));
+    }
+
+    #[test]
+    fn a_public_url_is_an_https_origin() {
+        let origin = |text: &str| text.parse::<PublicUrl>().map(|url| url.origin());
+        assert_eq!(
+            origin("https://login.dev.example:8443/").expect("valid"),
+            "https://login.dev.example:8443"
+        );
+        assert_eq!(
+            origin("http://localhost:9000").expect("loopback"),
+            "http://localhost:9000"
+        );
+        for bad in [
+            "http://login.dev.example/",
+            "https://login.dev.example/prefix",
+            "https://login.dev.example/?x",
+            "login.dev.example",
+        ] {
+            assert!(origin(bad).is_err(), "{bad}");
+        }
     }
 }

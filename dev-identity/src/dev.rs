@@ -36,7 +36,7 @@ async fn rotate_signing_key(
 ) -> Result<Json<Rotated>, Error> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = String::from_utf8_lossy(origin.as_bytes());
-        if !state.settings.is_registered_origin(&origin) {
+        if !state.settings.is_spa_origin(&origin) {
             return Err(Error::DevHookFromOtherSite(
                 origin.chars().take(256).collect(),
             ));

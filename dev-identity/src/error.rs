@@ -35,7 +35,7 @@ pub(crate) enum Error {
     #[error("The request is malformed or invalid: {0}")]
     Malformed(String),
     #[error(
-        "Application with identifier '{0}' was not found in the directory. This provider knows only the SPA client id it was started with."
+        "Application with identifier '{0}' was not found in the directory. This provider knows only the SPA's and the public client's ids it was started with."
     )]
     UnknownClient(String),
     #[error(
@@ -52,8 +52,10 @@ pub(crate) enum Error {
     SecretFromPublicClient,
     #[error("response_type '{0}' is not enabled for the application: only 'code' is supported.")]
     UnsupportedResponseType(String),
-    #[error("response_mode '{0}' is not supported: use 'query' or 'fragment'.")]
+    #[error("response_mode '{0}' is not supported: use 'query', 'fragment' or 'form_post'.")]
     UnsupportedResponseMode(String),
+    #[error("max_age '{0}' is not valid: it is a whole number of seconds.")]
+    InvalidMaxAge(String),
     #[error("prompt '{0}' is not supported: use 'login', 'none', 'select_account' or 'consent'.")]
     UnsupportedPrompt(String),
     #[error("The provided value for the input parameter 'scope' is not valid. {0}")]
@@ -90,10 +92,16 @@ pub(crate) enum Error {
         "Cross-origin token redemption is permitted only for the origins of the registered redirect URIs. Request origin: '{0}'."
     )]
     OriginNotRegistered(String),
+    #[error(
+        "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type: this client is registered as a public (mobile and desktop) client. Request origin: '{0}'."
+    )]
+    CrossOriginFromPublicClient(String),
     #[error("The grant_type '{0}' is not supported: use 'authorization_code' or 'refresh_token'.")]
     UnsupportedGrantType(String),
     #[error("Provided grant is invalid or malformed.")]
     GrantNotFound,
+    #[error("The provided grant was issued to another application.")]
+    GrantOfOtherClient,
     #[error(
         "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."
     )]
@@ -133,6 +141,7 @@ impl Error {
             | Error::RedirectUriNotRegistered(_)
             | Error::LogoutRedirectNotRegistered(_)
             | Error::UnsupportedResponseMode(_)
+            | Error::InvalidMaxAge(_)
             | Error::UnsupportedPrompt(_)
             | Error::PkceRequired
             | Error::PkceMethodRefused(_)
@@ -141,6 +150,7 @@ impl Error {
             | Error::UnknownUser(_)
             | Error::CrossOriginRequired
             | Error::OriginNotRegistered(_)
+            | Error::CrossOriginFromPublicClient(_)
             | Error::DevHookFromOtherSite(_)
             | Error::InvalidCodeVerifier => "invalid_request",
             Error::UnknownClient(_) => "unauthorized_client",
@@ -151,6 +161,7 @@ impl Error {
             Error::LoginRequired => "login_required",
             Error::UnsupportedGrantType(_) => "unsupported_grant_type",
             Error::GrantNotFound
+            | Error::GrantOfOtherClient
             | Error::CodeAlreadyRedeemed
             | Error::GrantExpired
             | Error::RedirectUriMismatch
@@ -168,6 +179,7 @@ impl Error {
             Error::ParameterTooLong(..) => 90015,
             Error::Malformed(_)
             | Error::UnsupportedResponseMode(_)
+            | Error::InvalidMaxAge(_)
             | Error::UnsupportedPrompt(_)
             | Error::SignInRequestExpired
             | Error::UnknownUser(_) => 9002313,
@@ -182,9 +194,11 @@ impl Error {
             Error::InvalidCodeChallenge => 501491,
             Error::LoginRequired => 50058,
             Error::CrossOriginRequired => 9002327,
-            Error::OriginNotRegistered(_) | Error::DevHookFromOtherSite(_) => 9002326,
+            Error::OriginNotRegistered(_)
+            | Error::CrossOriginFromPublicClient(_)
+            | Error::DevHookFromOtherSite(_) => 9002326,
             Error::UnsupportedGrantType(_) => 70003,
-            Error::GrantNotFound => 70000,
+            Error::GrantNotFound | Error::GrantOfOtherClient => 70000,
             Error::CodeAlreadyRedeemed => 54005,
             Error::GrantExpired => 70008,
             Error::RedirectUriMismatch => 500112,

@@ -17,6 +17,9 @@ use crate::{
     users::User,
 };
 
+/// Microsoft Graph's application id: the audience of a sign-in-only request's access token.
+const GRAPH: Uuid = Uuid::from_u128(0x0000_0003_0000_0000_c000_0000_0000_0000);
+
 /// Claims common to both versions of the access token.
 #[derive(Debug, Serialize)]
 struct AccessClaims<'a> {
@@ -65,6 +68,8 @@ struct IdClaims<'a> {
     iat: u64,
     nbf: u64,
     exp: u64,
+    /// When the user signed in: what a client's `max_age` is checked against.
+    auth_time: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
     name: &'a str,
@@ -86,26 +91,59 @@ pub(crate) struct Issued {
     pub(crate) expires_in: u64,
 }
 
-/// Signs an access token (and an ID token when `openid` was granted) for `user`.
+/// Who the tokens are for: a user, signed in to a client at `auth_time`.
+#[derive(Debug)]
+pub(crate) struct Subject<'a> {
+    pub(crate) client_id: Uuid,
+    pub(crate) user: &'a User,
+    pub(crate) auth_time: u64,
+}
+
+/// Signs an access token (and an ID token when `openid` was granted) for `subject`. The access
+/// token is the API's, in its configured version; for a sign-in only it is Graph's (v1, as
+/// Graph's are), with no app roles.
 pub(crate) fn issue(
     state: &Shared,
-    user: &User,
+    subject: &Subject<'_>,
     scopes: Scopes,
     nonce: Option<&str>,
 ) -> Result<Issued, Error> {
+    let Subject {
+        client_id,
+        user,
+        auth_time,
+    } = *subject;
     let settings = &state.settings;
     let now = state.clock.now();
     let expires_in = settings.access_token_lifetime_secs;
     let api = settings.api_client_id;
-    let spa = settings.spa_client_id;
-    let (aud, iss, version, ver) = match settings.access_token_version {
+    let (resource, aud, version, roles, scp) = if scopes.api() {
+        (
+            api,
+            match settings.access_token_version {
+                TokenVersion::V1 => format!("api://{api}"),
+                TokenVersion::V2 => api.to_string(),
+            },
+            settings.access_token_version,
+            user.roles(),
+            shared::API_SCOPE,
+        )
+    } else {
+        (
+            GRAPH,
+            GRAPH.to_string(),
+            TokenVersion::V1,
+            &[][..],
+            "User.Read",
+        )
+    };
+    let (iss, version, ver) = match version {
         TokenVersion::V1 => (
-            format!("api://{api}"),
             &state.urls.v1_issuer,
             VersionClaims::V1 {
                 acr: "1",
                 amr: ["pwd"],
-                appid: spa,
+                appid: client_id,
                 appidacr: "0",
                 unique_name: user.username(),
                 upn: user.username(),
@@ -113,10 +151,9 @@ pub(crate) fn issue(
             "1.0",
         ),
         TokenVersion::V2 => (
-            api.to_string(),
             &state.urls.v2_issuer,
             VersionClaims::V2 {
-                azp: spa,
+                azp: client_id,
                 azpacr: "0",
                 preferred_username: user.username(),
             },
@@ -132,9 +169,9 @@ pub(crate) fn issue(
         version,
         name: user.display_name(),
         oid: user.oid(),
-        roles: user.roles(),
-        scp: shared::API_SCOPE,
-        sub: pairwise_subject(user.oid(), api),
+        roles,
+        scp,
+        sub: pairwise_subject(user.oid(), resource),
         tid: settings.tenant_id,
         uti: token_id(),
         ver,
@@ -145,17 +182,18 @@ pub(crate) fn issue(
             sign(
                 state,
                 &IdClaims {
-                    aud: spa,
+                    aud: client_id,
                     iss: &state.urls.v2_issuer,
                     iat: now,
                     nbf: now,
                     exp: now + ID_TOKEN_LIFETIME_SECS,
+                    auth_time,
                     email: scopes.email().then_some(user.username()),
                     name: user.display_name(),
                     nonce,
                     oid: user.oid(),
                     preferred_username: user.username(),
-                    sub: pairwise_subject(user.oid(), spa),
+                    sub: pairwise_subject(user.oid(), client_id),
                     tid: settings.tenant_id,
                     uti: token_id(),
                     ver: "2.0",
@@ -168,6 +206,21 @@ pub(crate) fn issue(
         id_token,
         expires_in,
     })
+}
+
+/// `client_info`, which MSAL asks for with `client_info=1`: base64url JSON of the user's object id
+/// and tenant, `{"uid", "utid"}`, from which it keys its account cache (`{uid}.{utid}`).
+pub(crate) fn client_info(state: &Shared, user: &User) -> String {
+    #[derive(Serialize)]
+    struct ClientInfo {
+        uid: Uuid,
+        utid: Uuid,
+    }
+    let info = ClientInfo {
+        uid: user.oid(),
+        utid: state.settings.tenant_id,
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&info).unwrap_or_default())
 }
 
 fn sign<T: Serialize>(state: &Shared, claims: &T) -> Result<String, Error> {

@@ -110,11 +110,12 @@ fn banner(provider: &RunningProvider) -> String {
             format!("{} ({roles})", user.name())
         })
         .collect();
-    let redirects: Vec<&str> = provider
-        .redirect_uris()
-        .iter()
-        .map(|uri| uri.as_str())
-        .collect();
+    let uris = |uris: &[dev_identity::RedirectUri]| {
+        uris.iter()
+            .map(|uri| uri.as_str().to_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let api_env: Vec<String> = provider
         .api_environment()
         .iter()
@@ -125,15 +126,40 @@ fn banner(provider: &RunningProvider) -> String {
          made-up users without passwords; never expose it or trust its tokens outside development.\n\
          \x20 authority      {authority}\n\
          \x20 SPA client id  {spa}\n\
-         \x20 redirect URIs  {redirects}\n\
+         \x20 redirect URIs  {spa_redirects}\n\
+         \x20 public client  {public}\n\
+         \x20 public URIs    {public_redirects} (loopback ones: any port)\n\
          \x20 access tokens  {version}, aud {audience}, scp access_as_user\n\
          \x20 users          {users}\n\
          \x20 API settings   {api_env}\n\
-         Press Ctrl-C to stop.",
+         {trust}Press Ctrl-C to stop.",
         authority = provider.authority(),
         spa = provider.spa_client_id(),
-        redirects = redirects.join(" "),
+        spa_redirects = uris(provider.redirect_uris()),
+        public = provider.public_client_id(),
+        public_redirects = uris(provider.public_redirect_uris()),
         users = users.join(", "),
         api_env = api_env.join(" "),
+        trust = provider
+            .ca_certificate()
+            .map_or(String::new(), |ca| trust_help(ca, provider.ca_created())),
+    )
+}
+
+/// How to trust the local CA, for the clients a developer is likely to point at it.
+fn trust_help(ca: &std::path::Path, created: bool) -> String {
+    let ca = ca.display();
+    let news = if created {
+        "a new local CA was created: trust it once"
+    } else {
+        "HTTPS with the local CA (trust it once if not done yet)"
+    };
+    format!(
+        "\x20 HTTPS          {news}: {ca}\n\
+         \x20   the API        SSL_CERT_FILE={ca} (replaces the system's list: for local runs)\n\
+         \x20   Node, MSAL     NODE_EXTRA_CA_CERTS={ca}\n\
+         \x20   Python, MSAL   REQUESTS_CA_BUNDLE={ca} or SSL_CERT_FILE={ca}\n\
+         \x20   Debian/Ubuntu  sudo cp {ca} /usr/local/share/ca-certificates/dev-identity.crt && sudo update-ca-certificates\n\
+         \x20   macOS          sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {ca}\n"
     )
 }

@@ -3,6 +3,7 @@
 use std::{
     io,
     net::{Ipv4Addr, SocketAddr},
+    path::{Path, PathBuf},
     time::Duration,
 };
 
@@ -19,15 +20,17 @@ use crate::{
     authorize,
     clock::Clock,
     config::{
-        DEFAULT_API_CLIENT_ID, DEFAULT_REDIRECT_URI, DEFAULT_SPA_CLIENT_ID, DEFAULT_TENANT_ID,
-        RedirectUri, TokenVersion,
+        DEFAULT_API_CLIENT_ID, DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_PUBLIC_REDIRECT_URI,
+        DEFAULT_REDIRECT_URI, DEFAULT_SPA_CLIENT_ID, DEFAULT_TENANT_ID, PublicUrl, RedirectUri,
+        TokenVersion,
     },
     dev, discovery,
     error::Error,
     keys::{KeyError, KeyRing},
     session,
-    settings::{Settings, Urls},
+    settings::{Client, ClientKind, Settings, Urls},
     state::AppState,
+    tls::{LocalCa, TlsError},
     token_endpoint,
     users::Users,
 };
@@ -83,9 +86,14 @@ pub struct ProviderBuilder {
     api_client_id: Uuid,
     spa_client_id: Uuid,
     redirect_uris: Vec<RedirectUri>,
+    public_client_id: Uuid,
+    public_redirect_uris: Vec<RedirectUri>,
     access_token_version: TokenVersion,
     access_token_lifetime: Duration,
     users: Users,
+    /// HTTPS with the local CA kept in this folder.
+    tls_data_dir: Option<PathBuf>,
+    public_url: Option<PublicUrl>,
 }
 
 impl Default for ProviderBuilder {
@@ -100,9 +108,17 @@ impl Default for ProviderBuilder {
                     .parse()
                     .expect("the default redirect URI is valid"),
             ],
+            public_client_id: DEFAULT_PUBLIC_CLIENT_ID,
+            public_redirect_uris: vec![
+                DEFAULT_PUBLIC_REDIRECT_URI
+                    .parse()
+                    .expect("the default public client redirect URI is valid"),
+            ],
             access_token_version: TokenVersion::V1,
             access_token_lifetime: Duration::from_secs(3600),
             users: Users::default(),
+            tls_data_dir: None,
+            public_url: None,
         }
     }
 }
@@ -114,10 +130,14 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: io::Error },
     #[error("cannot create the signing key: {0}")]
     Keys(#[from] KeyError),
-    #[error("at least one redirect URI must be registered")]
+    #[error("at least one redirect URI must be registered for each client")]
     NoRedirectUri,
+    #[error("the SPA and the public client must have different client ids")]
+    SameClientIds,
     #[error("the access token lifetime must be at least one second")]
     ZeroLifetime,
+    #[error("HTTPS: {0}")]
+    Tls(#[from] TlsError),
 }
 
 impl ProviderBuilder {
@@ -142,9 +162,36 @@ impl ProviderBuilder {
         self
     }
 
-    /// Replaces the registered redirect URIs (default `http://localhost:8080/`).
+    /// Replaces the SPA's registered redirect URIs (default `http://localhost:8080/`).
     pub fn redirect_uris(mut self, uris: impl IntoIterator<Item = RedirectUri>) -> Self {
         self.redirect_uris = uris.into_iter().collect();
+        self
+    }
+
+    /// The public (desktop, mobile, CLI) client's application id.
+    pub fn public_client_id(mut self, public_client_id: Uuid) -> Self {
+        self.public_client_id = public_client_id;
+        self
+    }
+
+    /// Replaces the public client's registered redirect URIs (default `http://localhost`, any
+    /// port).
+    pub fn public_redirect_uris(mut self, uris: impl IntoIterator<Item = RedirectUri>) -> Self {
+        self.public_redirect_uris = uris.into_iter().collect();
+        self
+    }
+
+    /// Serves HTTPS, with a local CA created in (or loaded from) `data_dir` on start; every
+    /// published URL is `https://127.0.0.1:{port}/…`. See [`RunningProvider::ca_certificate`].
+    pub fn https(mut self, data_dir: impl Into<PathBuf>) -> Self {
+        self.tls_data_dir = Some(data_dir.into());
+        self
+    }
+
+    /// The origin clients reach the provider at through a reverse proxy: discovery, issuers and
+    /// endpoints name it instead of the provider's own address.
+    pub fn public_url(mut self, url: PublicUrl) -> Self {
+        self.public_url = Some(url);
         self
     }
 
@@ -167,8 +214,11 @@ impl ProviderBuilder {
     /// Generates the signing key, binds 127.0.0.1 and serves until the handle is shut down or
     /// dropped.
     pub async fn spawn(self) -> Result<RunningProvider, StartError> {
-        if self.redirect_uris.is_empty() {
+        if self.redirect_uris.is_empty() || self.public_redirect_uris.is_empty() {
             return Err(StartError::NoRedirectUri);
+        }
+        if self.spa_client_id == self.public_client_id {
+            return Err(StartError::SameClientIds);
         }
         let access_token_lifetime_secs = self.access_token_lifetime.as_secs();
         if access_token_lifetime_secs == 0 {
@@ -181,26 +231,64 @@ impl ProviderBuilder {
         let keys = tokio::task::spawn_blocking(KeyRing::generate)
             .await
             .map_err(|_| KeyError::Generate)??;
+        let ca = match self.tls_data_dir {
+            Some(dir) => {
+                let path = dir.display().to_string();
+                let loaded = tokio::task::spawn_blocking(move || LocalCa::load_or_create(&dir))
+                    .await
+                    .map_err(|err| TlsError::Io {
+                        path,
+                        source: io::Error::other(err),
+                    })?;
+                Some(loaded?)
+            }
+            None => None,
+        };
         let settings = Settings {
             tenant_id: self.tenant_id,
             api_client_id: self.api_client_id,
-            spa_client_id: self.spa_client_id,
-            redirect_uris: self.redirect_uris,
+            spa: Client {
+                id: self.spa_client_id,
+                kind: ClientKind::Spa,
+                redirect_uris: self.redirect_uris,
+            },
+            public: Client {
+                id: self.public_client_id,
+                kind: ClientKind::Public,
+                redirect_uris: self.public_redirect_uris,
+            },
             access_token_version: self.access_token_version,
             access_token_lifetime_secs,
             users: self.users,
         };
-        let urls = Urls::new(format!("http://{local_addr}"), self.tenant_id);
+        let base = match (&self.public_url, &ca) {
+            (Some(public), _) => public.origin(),
+            (None, Some(_)) => format!("https://{local_addr}"),
+            (None, None) => format!("http://{local_addr}"),
+        };
+        let urls = Urls::new(base, self.tenant_id);
         let state = AppState::new(settings, urls, keys, Clock::default());
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async {
-            // Resolves on `shutdown()` and also when the handle is dropped.
+        // Resolves on `shutdown()` and also when the handle is dropped.
+        let stopped = async {
             let _ = stopped.await;
-        });
-        let task = tokio::spawn(async move { server.await });
+        };
+        let router = app(state.clone());
+        let task = match &ca {
+            Some(ca) => {
+                let listener = ca.listener(listener).map_err(bind_error)?;
+                let server = axum::serve(listener, router).with_graceful_shutdown(stopped);
+                tokio::spawn(async move { server.await })
+            }
+            None => {
+                let server = axum::serve(listener, router).with_graceful_shutdown(stopped);
+                tokio::spawn(async move { server.await })
+            }
+        };
         Ok(RunningProvider {
             state,
             local_addr,
+            ca,
             stop: Some(stop),
             task,
         })
@@ -237,12 +325,14 @@ async fn unknown_endpoint(uri: Uri) -> Error {
 pub struct RunningProvider {
     state: AppState,
     local_addr: SocketAddr,
+    ca: Option<LocalCa>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
 }
 
 impl RunningProvider {
-    /// `http://127.0.0.1:{port}`: the `AZURE_AUTHORITY_HOST` of an API that trusts this provider.
+    /// `http://127.0.0.1:{port}` (`https://` with HTTPS, or the public URL): the
+    /// `AZURE_AUTHORITY_HOST` of an API that trusts this provider.
     pub fn base_url(&self) -> &str {
         &self.state.urls.base
     }
@@ -277,11 +367,32 @@ impl RunningProvider {
     }
 
     pub fn spa_client_id(&self) -> Uuid {
-        self.state.settings.spa_client_id
+        self.state.settings.spa.id
     }
 
+    /// The SPA's redirect URIs.
     pub fn redirect_uris(&self) -> &[RedirectUri] {
-        &self.state.settings.redirect_uris
+        &self.state.settings.spa.redirect_uris
+    }
+
+    /// The public (desktop, mobile, CLI) client's application id.
+    pub fn public_client_id(&self) -> Uuid {
+        self.state.settings.public.id
+    }
+
+    pub fn public_redirect_uris(&self) -> &[RedirectUri] {
+        &self.state.settings.public.redirect_uris
+    }
+
+    /// With HTTPS, the local CA's certificate (`ca.pem` in the data folder): what clients must
+    /// trust (`NODE_EXTRA_CA_CERTS`, `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, or the system's store).
+    pub fn ca_certificate(&self) -> Option<&Path> {
+        self.ca.as_ref().map(LocalCa::ca_cert)
+    }
+
+    /// Whether this start created the CA, which must then be trusted (again).
+    pub fn ca_created(&self) -> bool {
+        self.ca.as_ref().is_some_and(LocalCa::created)
     }
 
     pub fn access_token_version(&self) -> TokenVersion {

@@ -10,10 +10,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use url::form_urlencoded;
+use url::{Url, form_urlencoded};
+use uuid::Uuid;
 
 use crate::{
-    config::RedirectUri, error::Error, params::required, scope::Scopes, settings::Settings,
+    error::Error,
+    pages,
+    params::required,
+    scope::Scopes,
+    settings::{Client, Settings},
 };
 
 /// An S256 challenge is base64url(SHA-256(verifier)) without padding: 43 characters.
@@ -32,12 +37,17 @@ pub(crate) struct AuthorizeParams {
     code_challenge_method: Option<String>,
     prompt: Option<String>,
     login_hint: Option<String>,
+    max_age: Option<String>,
+    /// MSAL asks for `client_info=1`: the user's ids, for its account cache.
+    client_info: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ResponseMode {
     Query,
     Fragment,
+    /// A page that POSTs the answer to the redirect URI, so it stays out of URLs and logs.
+    FormPost,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,18 +62,20 @@ pub(crate) enum Prompt {
     SelectAccount,
 }
 
-/// Where and how to answer the app: a registered redirect URI, the response mode, its `state`.
+/// Where and how to answer the app: the request's redirect URI (known to be registered), the
+/// response mode, its `state`.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
-    pub(crate) redirect_uri: RedirectUri,
+    pub(crate) redirect_uri: Url,
     mode: ResponseMode,
     state: Option<String>,
 }
 
 impl Reply {
-    /// A 302 to the app with `params` (plus `state`) in the query or the fragment.
+    /// The answer to the app, `params` plus `state`: a 302 with them in the query or the fragment,
+    /// or (`form_post`) a page that posts them.
     pub(crate) fn send(&self, params: &[(&str, String)]) -> Response {
-        let mut url = self.redirect_uri.url().clone();
+        let mut url = self.redirect_uri.clone();
         let state = self.state.iter().map(|state| ("state", state.clone()));
         let pairs = params.iter().cloned().chain(state);
         match self.mode {
@@ -75,6 +87,10 @@ impl Reply {
                     .extend_pairs(pairs)
                     .finish();
                 url.set_fragment(Some(&fragment));
+            }
+            ResponseMode::FormPost => {
+                let fields: Vec<(&str, String)> = pairs.collect();
+                return pages::form_post(&url, &fields);
             }
         }
         let location =
@@ -102,30 +118,39 @@ impl Reply {
 /// A validated authorization request, kept while the person picks a user.
 #[derive(Debug, Clone)]
 pub(crate) struct AuthorizationRequest {
+    pub(crate) client_id: Uuid,
     pub(crate) reply: Reply,
     pub(crate) scopes: Scopes,
     pub(crate) nonce: Option<String>,
     pub(crate) code_challenge: String,
     pub(crate) prompt: Prompt,
     pub(crate) login_hint: Option<String>,
+    /// The longest a session may have lasted since its sign-in and still be used (OpenID Connect
+    /// `max_age`, in seconds); an older one asks the user again.
+    pub(crate) max_age: Option<u64>,
+    /// Whether to add `client_info` to the answer.
+    pub(crate) client_info: bool,
 }
 
 /// The client and redirect URI checks: failures here are shown, never redirected.
-pub(crate) fn trusted_reply(settings: &Settings, params: &AuthorizeParams) -> Result<Reply, Error> {
+pub(crate) fn trusted_reply<'a>(
+    settings: &'a Settings,
+    params: &AuthorizeParams,
+) -> Result<(&'a Client, Reply), Error> {
     let client_id = required(params.client_id.clone(), "client_id")?;
-    if client_id.parse().ok() != Some(settings.spa_client_id) {
-        return Err(Error::UnknownClient(client_id));
-    }
+    let client = settings
+        .client(&client_id)
+        .ok_or(Error::UnknownClient(client_id))?;
     let requested = required(params.redirect_uri.clone(), "redirect_uri")?;
-    let redirect_uri = settings
+    let redirect_uri = client
         .registered_redirect(&requested)
-        .ok_or(Error::RedirectUriNotRegistered(requested))?
-        .clone();
-    Ok(Reply {
+        .ok_or(Error::RedirectUriNotRegistered(requested))?;
+    let reply = Reply {
         redirect_uri,
         mode: ResponseMode::Query,
         state: params.state.clone().filter(|state| !state.is_empty()),
-    })
+    };
+    Ok((client, reply))
 }
 
 impl AuthorizationRequest {
@@ -133,12 +158,14 @@ impl AuthorizationRequest {
     /// response mode here (errors before that is known go back in the query, the default).
     pub(crate) fn validate(
         settings: &Settings,
+        client: &Client,
         reply: &mut Reply,
         params: AuthorizeParams,
     ) -> Result<Self, Error> {
         reply.mode = match params.response_mode.as_deref() {
             None | Some("query") => ResponseMode::Query,
             Some("fragment") => ResponseMode::Fragment,
+            Some("form_post") => ResponseMode::FormPost,
             Some(other) => return Err(Error::UnsupportedResponseMode(other.to_owned())),
         };
         let response_type = required(params.response_type, "response_type")?;
@@ -167,13 +194,25 @@ impl AuthorizationRequest {
             Some("select_account") => Prompt::SelectAccount,
             Some(other) => return Err(Error::UnsupportedPrompt(other.to_owned())),
         };
+        let max_age = params
+            .max_age
+            .filter(|max_age| !max_age.is_empty())
+            .map(|max_age| {
+                max_age
+                    .parse::<u64>()
+                    .map_err(|_| Error::InvalidMaxAge(max_age))
+            })
+            .transpose()?;
         Ok(AuthorizationRequest {
+            client_id: client.id,
             reply: reply.clone(),
             scopes,
             nonce: params.nonce.filter(|nonce| !nonce.is_empty()),
             code_challenge,
             prompt,
             login_hint: params.login_hint.filter(|hint| !hint.is_empty()),
+            max_age,
+            client_info: params.client_info.as_deref() == Some("1"),
         })
     }
 }

@@ -4,7 +4,9 @@
 //! The provider knows one resource, the API, whose one delegated permission is `access_as_user`
 //! (its `.default` scope means the same). Anything addressed to another resource (Microsoft Graph
 //! included) is refused by name rather than silently dropped, so a SPA that would fail against Entra
-//! for the same request fails here too, with the reason.
+//! for the same request fails here too, with the reason. A request without the API's permission
+//! only signs the user in (`openid`), as at Entra: its access token is addressed to Microsoft
+//! Graph's `User.Read`, the default Entra gives it, which nothing here accepts.
 
 use uuid::Uuid;
 
@@ -12,11 +14,15 @@ use crate::error::Error;
 
 const MAX_SCOPES: usize = 16;
 const API_PERMISSION: &str = shared::API_SCOPE;
+/// What the access token of a sign-in-only request is for, as Entra names it in `scope`.
+pub(crate) const GRAPH_USER_READ: &str = "https://graph.microsoft.com/User.Read";
 
-/// What a request is granted: always an access token for the API, plus the OpenID Connect extras
-/// it asked for.
+/// What a request is granted: an access token for the API (or, for a sign-in only, for Graph),
+/// plus the OpenID Connect extras it asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Scopes {
+    /// The API's permission; without it the access token is Graph's.
+    api: bool,
     /// An ID token.
     openid: bool,
     /// `name` and `preferred_username` in the ID token (this provider always includes them).
@@ -39,12 +45,12 @@ impl Scopes {
             )));
         }
         let mut scopes = Scopes {
+            api: false,
             openid: false,
             profile: false,
             email: false,
             offline_access: false,
         };
-        let mut api_requested = false;
         for scope in requested {
             match scope.to_ascii_lowercase().as_str() {
                 "openid" => scopes.openid = true,
@@ -53,16 +59,21 @@ impl Scopes {
                 "offline_access" => scopes.offline_access = true,
                 _ => {
                     check_api_scope(scope, api)?;
-                    api_requested = true;
+                    scopes.api = true;
                 }
             }
         }
-        if !api_requested {
+        if !scopes.api && !scopes.openid {
             return Err(Error::InvalidScope(format!(
-                "This provider issues access tokens only for the API: request api://{api}/{API_PERMISSION}."
+                "Request openid to sign the user in, or the API's permission api://{api}/{API_PERMISSION} for a token for it."
             )));
         }
         Ok(scopes)
+    }
+
+    /// Whether the access token is for the API (else it is Graph's: a sign-in only).
+    pub(crate) fn api(self) -> bool {
+        self.api
     }
 
     pub(crate) fn id_token(self) -> bool {
@@ -78,8 +89,11 @@ impl Scopes {
     }
 
     /// What a refresh of a grant of `self` issues when it asks for `requested`: a subset (or all)
-    /// of the grant, never more, as RFC 6749 section 6 and Entra require. A scope the grant does
-    /// not hold is refused by name, since only a new sign-in (with consent) could add it.
+    /// of the grant's OpenID Connect scopes, never more, as RFC 6749 section 6 and Entra require. A
+    /// scope the grant does not hold is refused by name, since only a new sign-in (with consent)
+    /// could add it. The API's permission may always be asked for, as from an Entra refresh token
+    /// for a resource the tenant has consented to: a sign-in only can be followed by a token for
+    /// the API without a new sign-in.
     ///
     /// `offline_access` is kept from the grant whether or not the refresh repeats it: the used
     /// refresh token dies, so the rotated one must come back or the session would end because
@@ -105,9 +119,14 @@ impl Scopes {
         })
     }
 
-    /// The token response's `scope`: what was granted, API permission first.
+    /// The token response's `scope`: what was granted, the access token's permission first.
     pub(crate) fn granted(self, api: Uuid) -> String {
-        std::iter::once(format!("api://{api}/{API_PERMISSION}"))
+        let resource = if self.api {
+            format!("api://{api}/{API_PERMISSION}")
+        } else {
+            GRAPH_USER_READ.to_owned()
+        };
+        std::iter::once(resource)
             .chain(
                 self.extras()
                     .into_iter()
@@ -119,7 +138,7 @@ impl Scopes {
     }
 
     /// The OpenID Connect scopes, each with whether it is included, in the order responses list
-    /// them. (The API permission is always included, so it is not among them.)
+    /// them.
     fn extras(self) -> [(bool, &'static str); 4] {
         [
             (self.openid, "openid"),
@@ -176,6 +195,21 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_in_only_gets_graphs_default_and_may_later_ask_for_the_api() {
+        let sign_in = Scopes::parse("openid profile offline_access", API).expect("sign-in only");
+        assert!(!sign_in.api() && sign_in.id_token() && sign_in.refresh_token());
+        assert_eq!(
+            sign_in.granted(API),
+            format!("{GRAPH_USER_READ} openid profile offline_access")
+        );
+        let api = Scopes::parse(&format!("api://{API}/access_as_user openid"), API).expect("api");
+        let later = sign_in
+            .narrow(api, API)
+            .expect("the API's permission is always granted");
+        assert!(later.api() && later.refresh_token());
+    }
+
+    #[test]
     fn a_refresh_narrows_the_grant_but_never_widens_it() {
         let grant = Scopes::parse(&format!("openid offline_access {API}/access_as_user"), API)
             .expect("valid");
@@ -217,8 +251,8 @@ mod tests {
         assert!(graph_short.to_string().contains("Microsoft Graph"));
         let wrong_permission = Scopes::parse(&format!("api://{API}/Tasks.Write"), API);
         assert!(matches!(wrong_permission, Err(Error::InvalidScope(_))));
-        let no_api = Scopes::parse("openid profile", API).expect_err("no api");
-        assert!(no_api.to_string().contains("only for the API"));
+        let nothing = Scopes::parse("offline_access email", API).expect_err("no token asked for");
+        assert!(nothing.to_string().contains("Request openid"), "{nothing}");
         assert!(matches!(
             Scopes::parse(" ", API),
             Err(Error::MissingParameter("scope"))

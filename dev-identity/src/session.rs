@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::{
     error::{Error, ErrorPage},
+    grants::Session,
     pages,
     params::PageQuery,
     secrets,
@@ -32,32 +33,46 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/{tenant}/oauth2/v2.0/logout", get(logout))
 }
 
-/// The user of the browser's session, if it has a live one.
-pub(crate) fn signed_in_user<'a>(state: &'a AppState, headers: &HeaderMap) -> Option<&'a User> {
+/// The browser's session and its user, if it has a live one.
+pub(crate) fn signed_in<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+) -> Option<(&'a User, Session)> {
     let id = session_id(headers)?;
     match state.sessions.get(id, state.clock.now()) {
-        Lookup::Found(name) => state.settings.users.find(&name),
+        Lookup::Found(session) => Some((state.settings.users.find(&session.user)?, session)),
         Lookup::Expired | Lookup::Missing => None,
     }
 }
 
-/// Starts a session for `user`; the returned value is the `Set-Cookie` header.
-pub(crate) fn start(state: &AppState, user: &User) -> HeaderValue {
-    let id = secrets::random_token();
+/// Starts a session for `user`, who has just signed in; returns it and its `Set-Cookie` header.
+pub(crate) fn start(state: &AppState, user: &User) -> (Session, HeaderValue) {
+    let cookie_value = secrets::random_token();
     let now = state.clock.now();
+    let session = Session {
+        user: user.name().to_owned(),
+        auth_time: now,
+        id: secrets::random_uuid(),
+    };
     state.sessions.insert(
-        id.clone(),
-        user.name().to_owned(),
+        cookie_value.clone(),
+        session.clone(),
         now + SESSION_LIFETIME_SECS,
     );
-    cookie(state, &id, SESSION_LIFETIME_SECS)
+    (session, cookie(state, &cookie_value, SESSION_LIFETIME_SECS))
 }
 
-/// `Set-Cookie` for the tenant's paths only. Not `Secure`: the provider speaks plain HTTP on
-/// loopback.
+/// `Set-Cookie` for the tenant's paths only; `Secure` when browsers reach the provider over
+/// HTTPS (over plain HTTP on loopback they would not send it back).
 fn cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
     let path = format!("/{}/", state.settings.tenant_id);
-    let text = format!("{COOKIE}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax");
+    let secure = if state.urls.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let text =
+        format!("{COOKIE}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
     // The value is base64url (or empty) and the path a GUID, so the header is always valid ASCII.
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -91,8 +106,8 @@ async fn logout(
         .post_logout_redirect_uri
         .filter(|uri| !uri.is_empty())
     {
-        Some(uri) => match state.settings.registered_redirect(&uri) {
-            Some(registered) => Some(registered.url().clone()),
+        Some(uri) => match state.settings.registered_logout_redirect(&uri) {
+            Some(registered) => Some(registered),
             None => return ErrorPage(Error::LogoutRedirectNotRegistered(uri)).into_response(),
         },
         None => None,

@@ -1,5 +1,7 @@
-//! The provider's configuration, fixed at start-up, and the addresses it publishes.
+//! The provider's configuration, fixed at start-up: the tenant, the API, the two registered
+//! clients, and the addresses it publishes.
 
+use url::Url;
 use uuid::Uuid;
 
 use crate::{
@@ -7,34 +9,89 @@ use crate::{
     users::Users,
 };
 
+/// Entra's fixed lifetime for refresh tokens issued to single-page apps.
+const SPA_REFRESH_TOKEN_LIFETIME_SECS: u64 = 24 * 3600;
+/// Entra's default lifetime for the refresh tokens of other clients (90 days).
+const PUBLIC_REFRESH_TOKEN_LIFETIME_SECS: u64 = 90 * 24 * 3600;
+
 /// The provider's configuration, fixed at start-up.
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) tenant_id: Uuid,
     pub(crate) api_client_id: Uuid,
-    pub(crate) spa_client_id: Uuid,
-    pub(crate) redirect_uris: Vec<RedirectUri>,
+    pub(crate) spa: Client,
+    pub(crate) public: Client,
     pub(crate) access_token_version: TokenVersion,
     pub(crate) access_token_lifetime_secs: u64,
     pub(crate) users: Users,
 }
 
-impl Settings {
-    pub(crate) fn registered_redirect(&self, requested: &str) -> Option<&RedirectUri> {
+/// How Entra treats a redirect URI's application: the platform it is registered under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClientKind {
+    /// "Single-page application": redeems codes cross-origin only (with an `Origin` header).
+    Spa,
+    /// "Mobile and desktop applications": a native app, which sends no `Origin`.
+    Public,
+}
+
+/// A registered application that may sign users in: public (no secret), as both of this
+/// provider's are.
+#[derive(Debug)]
+pub(crate) struct Client {
+    pub(crate) id: Uuid,
+    pub(crate) kind: ClientKind,
+    pub(crate) redirect_uris: Vec<RedirectUri>,
+}
+
+impl Client {
+    /// The request's redirect URI, parsed, if it matches a registered one; the answer goes to it
+    /// (with its own port, for a loopback one).
+    pub(crate) fn registered_redirect(&self, requested: &str) -> Option<Url> {
+        let requested = Url::parse(requested).ok()?;
         self.redirect_uris
             .iter()
-            .find(|uri| uri.as_str() == requested)
+            .any(|uri| uri.matches(&requested))
+            .then_some(requested)
     }
 
-    pub(crate) fn is_registered_origin(&self, origin: &str) -> bool {
-        self.redirect_uris.iter().any(|uri| uri.origin() == origin)
+    pub(crate) fn refresh_token_lifetime_secs(&self) -> u64 {
+        match self.kind {
+            ClientKind::Spa => SPA_REFRESH_TOKEN_LIFETIME_SECS,
+            ClientKind::Public => PUBLIC_REFRESH_TOKEN_LIFETIME_SECS,
+        }
+    }
+}
+
+impl Settings {
+    /// The registered client with this id (any case), if there is one.
+    pub(crate) fn client(&self, id: &str) -> Option<&Client> {
+        let id = id.parse::<Uuid>().ok()?;
+        [&self.spa, &self.public]
+            .into_iter()
+            .find(|client| client.id == id)
+    }
+
+    /// Whether `origin` is the SPA's: the browser origin of one of its redirect URIs.
+    pub(crate) fn is_spa_origin(&self, origin: &str) -> bool {
+        self.spa
+            .redirect_uris
+            .iter()
+            .any(|uri| uri.accepts_origin(origin))
+    }
+
+    /// A `post_logout_redirect_uri` registered for either client, parsed.
+    pub(crate) fn registered_logout_redirect(&self, requested: &str) -> Option<Url> {
+        self.spa
+            .registered_redirect(requested)
+            .or_else(|| self.public.registered_redirect(requested))
     }
 }
 
 /// The provider's addresses, as they appear in metadata and tokens.
 #[derive(Debug)]
 pub(crate) struct Urls {
-    /// `http://127.0.0.1:{port}`
+    /// `http://127.0.0.1:{port}`, `https://…` with TLS, or the public URL.
     pub(crate) base: String,
     /// `{base}/{tenant}`
     pub(crate) authority: String,
@@ -53,5 +110,10 @@ impl Urls {
             authority,
             base,
         }
+    }
+
+    /// Whether browsers reach the provider over HTTPS (its cookies are then `Secure`).
+    pub(crate) fn is_https(&self) -> bool {
+        self.base.starts_with("https://")
     }
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     clock::Clock,
     error::Error,
-    grants::{CodeGrant, RefreshGrant},
+    grants::{CodeGrant, RefreshGrant, Session},
     keys::KeyRing,
     request::AuthorizationRequest,
     settings::{Settings, Urls},
@@ -24,8 +24,6 @@ use crate::{
 pub(crate) const CODE_LIFETIME_SECS: u64 = 60;
 /// A person gets ten minutes to pick a user on the sign-in page.
 pub(crate) const SIGN_IN_LIFETIME_SECS: u64 = 600;
-/// Entra's fixed lifetime for refresh tokens issued to single-page apps.
-pub(crate) const REFRESH_TOKEN_LIFETIME_SECS: u64 = 24 * 3600;
 /// How long the browser session (what makes `prompt=none` work) lasts.
 pub(crate) const SESSION_LIFETIME_SECS: u64 = 8 * 3600;
 /// ID tokens live an hour, as Entra's do, whatever the access token lifetime.
@@ -48,8 +46,8 @@ pub(crate) struct Shared {
     /// told apart from a made-up code (Entra answers the two differently).
     pub(crate) redeemed_codes: BoundedStore<()>,
     pub(crate) refresh_tokens: BoundedStore<RefreshGrant>,
-    /// Session id → the signed-in user's short name.
-    pub(crate) sessions: BoundedStore<String>,
+    /// Session cookie → the session.
+    pub(crate) sessions: BoundedStore<Session>,
 }
 
 /// The handlers' state: cheap to clone.

@@ -1,10 +1,12 @@
-//! The token endpoint: `authorization_code` (with the PKCE verifier) and `refresh_token` grants for
-//! the SPA, a public client.
+//! The token endpoint: `authorization_code` (with the PKCE verifier) and `refresh_token` grants
+//! for the two registered clients, both public (no secret).
 //!
-//! Like Entra for single-page apps, it only redeems cross-origin: the request must carry an
-//! `Origin` header, and CORS answers only the origins of the registered redirect URIs. Codes are
-//! single-use and live a minute; refresh tokens are rotated, the used one dies. A refresh can ask
-//! for the scopes its sign-in granted or fewer, never more.
+//! Like Entra, it tells them apart by their platform: the SPA redeems cross-origin only (the
+//! request must carry an `Origin` header of its redirect URIs, and CORS answers those origins
+//! only), the public (desktop) client never does. Codes are single-use and live a minute, and are
+//! redeemed by the client they were issued to; refresh tokens are rotated, the used one dies. A
+//! refresh can ask for the scopes its sign-in granted or fewer, never more (the API's permission
+//! excepted: with no consent to ask, it is always granted).
 
 use aws_lc_rs::digest;
 use axum::{
@@ -17,7 +19,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use uuid::Uuid;
+use url::Url;
 
 use crate::{
     error::Error,
@@ -26,7 +28,8 @@ use crate::{
     params::{Form, required},
     scope::Scopes,
     secrets,
-    state::{AppState, CODE_LIFETIME_SECS, KnownTenant, REFRESH_TOKEN_LIFETIME_SECS, Shared},
+    settings::{Client, ClientKind},
+    state::{AppState, CODE_LIFETIME_SECS, KnownTenant, Shared},
     store::Lookup,
     users::User,
 };
@@ -35,14 +38,13 @@ const MIN_VERIFIER_CHARS: usize = 43;
 const MAX_VERIFIER_CHARS: usize = 128;
 
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
-    let origins: Vec<HeaderValue> = state
-        .settings
-        .redirect_uris
-        .iter()
-        .filter_map(|uri| HeaderValue::from_str(&uri.origin()).ok())
-        .collect();
+    let spa = state.clone();
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|origin| spa.settings.is_spa_origin(origin))
+        }))
         .allow_methods([Method::POST])
         .allow_headers(tower_http::cors::Any);
     Router::new()
@@ -83,12 +85,6 @@ struct TokenResponse {
     client_info: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ClientInfo {
-    uid: Uuid,
-    utid: Uuid,
-}
-
 async fn token(
     _: KnownTenant,
     State(state): State<AppState>,
@@ -97,38 +93,46 @@ async fn token(
 ) -> Result<Response, Error> {
     let Form(params) = params?;
     let grant_type = required(params.grant_type.clone(), "grant_type")?;
-    check_client(&state, &headers, &params)?;
+    let client = check_client(&state, &headers, &params)?;
     let Redeemed {
         user,
         scopes,
         granted,
         nonce,
+        auth_time,
     } = match grant_type.as_str() {
-        "authorization_code" => redeem_code(&state, &params)?,
-        "refresh_token" => redeem_refresh_token(&state, &params)?,
+        "authorization_code" => redeem_code(&state, client, &params)?,
+        "refresh_token" => redeem_refresh_token(&state, client, &params)?,
         _ => return Err(Error::UnsupportedGrantType(grant_type)),
     };
     let api = state.settings.api_client_id;
-    let issued = jwt::issue(&state, user, scopes, nonce.as_deref())?;
+    let issued = jwt::issue(
+        &state,
+        &jwt::Subject {
+            client_id: client.id,
+            user,
+            auth_time,
+        },
+        scopes,
+        nonce.as_deref(),
+    )?;
+    let refresh_lifetime = client.refresh_token_lifetime_secs();
     let refresh_token = scopes.refresh_token().then(|| {
         let token = secrets::random_token();
         state.refresh_tokens.insert(
             token.clone(),
             RefreshGrant {
+                client_id: client.id,
                 user: user.name().to_owned(),
+                auth_time,
                 scopes: granted,
             },
-            state.clock.now() + REFRESH_TOKEN_LIFETIME_SECS,
+            state.clock.now() + refresh_lifetime,
         );
         token
     });
-    let client_info = (params.client_info.as_deref() == Some("1")).then(|| {
-        let info = ClientInfo {
-            uid: user.oid(),
-            utid: state.settings.tenant_id,
-        };
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&info).unwrap_or_default())
-    });
+    let client_info =
+        (params.client_info.as_deref() == Some("1")).then(|| jwt::client_info(&state, user));
     tracing::info!(user = user.name(), grant_type, "issued tokens");
     let body = TokenResponse {
         token_type: "Bearer",
@@ -136,7 +140,7 @@ async fn token(
         expires_in: issued.expires_in,
         ext_expires_in: issued.expires_in,
         access_token: issued.access_token,
-        refresh_token_expires_in: refresh_token.as_ref().map(|_| REFRESH_TOKEN_LIFETIME_SECS),
+        refresh_token_expires_in: refresh_token.as_ref().map(|_| refresh_lifetime),
         refresh_token,
         id_token: issued.id_token,
         client_info,
@@ -151,26 +155,40 @@ async fn token(
         .into_response())
 }
 
-/// The SPA is the only client; it is public (no secret) and redeems from a registered origin.
-fn check_client(state: &Shared, headers: &HeaderMap, params: &TokenParams) -> Result<(), Error> {
+/// A registered client, public (no secret). The SPA redeems from one of its origins; the public
+/// (desktop) client is no browser page and sends no `Origin`.
+fn check_client<'a>(
+    state: &'a Shared,
+    headers: &HeaderMap,
+    params: &TokenParams,
+) -> Result<&'a Client, Error> {
     let client_id = required(params.client_id.clone(), "client_id")?;
-    if client_id.parse().ok() != Some(state.settings.spa_client_id) {
-        return Err(Error::UnknownClient(client_id));
-    }
+    let client = state
+        .settings
+        .client(&client_id)
+        .ok_or(Error::UnknownClient(client_id))?;
     if params.client_secret.is_some() || params.client_assertion.is_some() {
         return Err(Error::SecretFromPublicClient);
     }
     let origin = headers
         .get(header::ORIGIN)
-        .ok_or(Error::CrossOriginRequired)?
-        .to_str()
-        .map_err(|_| Error::Malformed("the Origin header is not ASCII".into()))?;
-    if !state.settings.is_registered_origin(origin) {
-        return Err(Error::OriginNotRegistered(
-            origin.chars().take(256).collect(),
-        ));
+        .map(|origin| {
+            origin
+                .to_str()
+                .map_err(|_| Error::Malformed("the Origin header is not ASCII".into()))
+        })
+        .transpose()?;
+    let shown = |origin: &str| origin.chars().take(256).collect();
+    match (client.kind, origin) {
+        (ClientKind::Spa, None) => Err(Error::CrossOriginRequired),
+        (ClientKind::Spa, Some(origin)) if !state.settings.is_spa_origin(origin) => {
+            Err(Error::OriginNotRegistered(shown(origin)))
+        }
+        (ClientKind::Public, Some(origin)) => {
+            Err(Error::CrossOriginFromPublicClient(shown(origin)))
+        }
+        (ClientKind::Spa, Some(_)) | (ClientKind::Public, None) => Ok(client),
     }
-    Ok(())
 }
 
 /// A grant the token endpoint accepted.
@@ -181,9 +199,14 @@ struct Redeemed<'a> {
     /// What the sign-in granted: what a refresh token issued now stands for.
     granted: Scopes,
     nonce: Option<String>,
+    auth_time: u64,
 }
 
-fn redeem_code<'a>(state: &'a Shared, params: &TokenParams) -> Result<Redeemed<'a>, Error> {
+fn redeem_code<'a>(
+    state: &'a Shared,
+    client: &Client,
+    params: &TokenParams,
+) -> Result<Redeemed<'a>, Error> {
     let code = required(params.code.clone(), "code")?;
     let redirect_uri = required(params.redirect_uri.clone(), "redirect_uri")?;
     let verifier = required(params.code_verifier.clone(), "code_verifier")?;
@@ -200,7 +223,13 @@ fn redeem_code<'a>(state: &'a Shared, params: &TokenParams) -> Result<Redeemed<'
     state
         .redeemed_codes
         .insert(code, (), now + CODE_LIFETIME_SECS);
-    if redirect_uri != grant.redirect_uri {
+    if grant.client_id != client.id {
+        return Err(Error::GrantOfOtherClient);
+    }
+    // Compared parsed, as the authorization request's was: `http://localhost:8080` is
+    // `http://localhost:8080/`.
+    if Url::parse(&redirect_uri).ok().as_ref().map(Url::as_str) != Some(grant.redirect_uri.as_str())
+    {
         return Err(Error::RedirectUriMismatch);
     }
     check_verifier(&verifier, &grant.code_challenge)?;
@@ -217,6 +246,7 @@ fn redeem_code<'a>(state: &'a Shared, params: &TokenParams) -> Result<Redeemed<'
         scopes: grant.scopes,
         granted: grant.scopes,
         nonce: grant.nonce,
+        auth_time: grant.auth_time,
     })
 }
 
@@ -243,6 +273,7 @@ fn check_verifier(verifier: &str, challenge: &str) -> Result<(), Error> {
 /// a refresh that issues tokens uses it up.
 fn redeem_refresh_token<'a>(
     state: &'a Shared,
+    client: &Client,
     params: &TokenParams,
 ) -> Result<Redeemed<'a>, Error> {
     let token = required(params.refresh_token.clone(), "refresh_token")?;
@@ -258,6 +289,9 @@ fn redeem_refresh_token<'a>(
         Lookup::Expired => return Err(Error::GrantExpired),
         Lookup::Missing => return Err(Error::GrantNotFound),
     };
+    if grant.client_id != client.id {
+        return Err(Error::GrantOfOtherClient);
+    }
     let scopes = match requested {
         Some(requested) => grant.scopes.narrow(requested, api)?,
         None => grant.scopes,
@@ -277,6 +311,7 @@ fn redeem_refresh_token<'a>(
         scopes,
         granted: grant.scopes,
         nonce: None,
+        auth_time: grant.auth_time,
     })
 }
 

@@ -189,7 +189,7 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
                     "xtask",
                 ],
             )
-            .needs(&[&tools::POSTGRES, &tools::JQ]),
+            .needs(&[&tools::POSTGRES, &tools::JQ, &tools::MSAL_NODE]),
             Step::cargo(
                 "xtask tests",
                 &["test", "-p", "xtask", "--bins", "--test", "docs"],
@@ -237,6 +237,7 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
         Step::cargo("tests", &["test", "--workspace"]).needs(&[
             &tools::POSTGRES,
             &tools::JQ,
+            &tools::MSAL_NODE,
             &tools::CHROMIUM,
             // `xtask dev`'s tests start the whole app, the SPA with trunk.
             &tools::TRUNK,

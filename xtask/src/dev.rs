@@ -479,6 +479,10 @@ fn summary(plan: &Plan, settings: &Settings) -> String {
             plan.access_token_version.number()
         ),
         format!(
+            "  desktop     client id {}  (dev-identity's public client, for MSAL and other native apps)",
+            settings.public_client_id
+        ),
+        format!(
             "  test users  {}: pick one on the sign-in page, no password",
             settings.users
         ),
@@ -619,6 +623,7 @@ mod tests {
         let settings = Settings {
             authority: "http://127.0.0.1:8081/7e570000-0000-4000-8000-000000000001".into(),
             spa_client_id: "7e570000-0000-4000-8000-000000000003".into(),
+            public_client_id: "7e570000-0000-4000-8000-000000000004".into(),
             api_client_id: "7e570000-0000-4000-8000-000000000002".into(),
             api_environment: Vec::new(),
             users: "admin (Admin), guest (no role)".into(),

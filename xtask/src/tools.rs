@@ -56,6 +56,14 @@ pub const WASM_OPT: Tool = Tool::npm(
     Some("wasm-opt"),
     "shrinks the SPA's WebAssembly (Trunk runs it)",
 );
+/// Microsoft's MSAL for Node, the released client library the API's tests sign in with against
+/// dev-identity (backend/tests/api/msal.rs, which names the same version).
+pub const MSAL_NODE: Tool = Tool::npm(
+    "@azure/msal-node",
+    "7.2.4",
+    None,
+    "Microsoft's MSAL signs in against dev-identity in the API's tests",
+);
 pub const CHROMIUM: Tool = Tool::apt(
     "chromium",
     &["chromium", "chromium-driver"],

@@ -8,6 +8,7 @@ mod cors;
 mod input;
 mod keys;
 mod local_provider;
+mod msal;
 mod ops;
 mod rbac;
 mod storage;

@@ -31,7 +31,10 @@ async fn discovery_documents_give_entras_issuers_and_endpoints() {
     );
     assert_eq!(v2["jwks_uri"], format!("{authority}/discovery/v2.0/keys"));
     assert_eq!(v2["code_challenge_methods_supported"], json!(["S256"]));
-    assert_eq!(v2["response_modes_supported"], json!(["query", "fragment"]));
+    assert_eq!(
+        v2["response_modes_supported"],
+        json!(["query", "fragment", "form_post"])
+    );
     assert_eq!(v2["response_types_supported"], json!(["code"]));
     assert_eq!(
         v2["id_token_signing_alg_values_supported"],

@@ -80,11 +80,15 @@ pub struct Authorize {
 impl Authorize {
     /// The SPA's request: code flow, PKCE S256, the four scopes, a state and a nonce.
     pub fn spa(harness: &Harness) -> Self {
+        Authorize::spa_for(&harness.provider)
+    }
+
+    pub fn spa_for(provider: &RunningProvider) -> Self {
         let pkce = Pkce::new();
-        let client_id = harness.provider.spa_client_id().to_string();
+        let client_id = provider.spa_client_id().to_string();
         let scope = format!(
             "openid profile offline_access api://{}/access_as_user",
-            harness.provider.api_client_id()
+            provider.api_client_id()
         );
         let params = Params::new(&[
             ("client_id", &client_id),

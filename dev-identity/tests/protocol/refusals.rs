@@ -55,7 +55,7 @@ async fn an_unregistered_redirect_uri_gets_an_error_page_never_a_redirect() {
     for uri in [
         "https://evil.example/",
         "http://localhost:8080/other",
-        "http://localhost:8080",
+        "http://localhost:8080/other/",
     ] {
         let request = Authorize::spa(&harness)
             .set("redirect_uri", uri)
@@ -163,11 +163,11 @@ async fn only_the_code_flow_is_offered() {
         700054,
     );
 
-    let form_post = Authorize::spa(&harness)
-        .set("response_mode", "form_post")
+    let web_message = Authorize::spa(&harness)
+        .set("response_mode", "web_message")
         .set("login_hint", "admin");
     assert_error_redirect(
-        &harness.authorize(&form_post, None).await,
+        &harness.authorize(&web_message, None).await,
         "invalid_request",
         9002313,
     );

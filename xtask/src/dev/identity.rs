@@ -49,6 +49,8 @@ pub fn arguments(ports: &Ports, version: TokenVersion) -> Vec<OsString> {
 pub struct Settings {
     pub authority: String,
     pub spa_client_id: String,
+    /// The public (desktop) client's id, for MSAL and other native apps.
+    pub public_client_id: String,
     pub api_client_id: String,
     /// The variables that make the API trust it (`AZURE_AUTHORITY_HOST`, ...).
     pub api_environment: Vec<(String, String)>,
@@ -81,6 +83,7 @@ pub async fn settings(lines: &mut UnboundedReceiver<String>) -> Result<Settings,
 struct Banner {
     authority: Option<String>,
     spa_client_id: Option<String>,
+    public_client_id: Option<String>,
     users: Option<String>,
     api_environment: Option<Vec<(String, String)>>,
 }
@@ -93,6 +96,8 @@ impl Banner {
             self.authority = Some(authority);
         } else if let Some(id) = value("SPA client id ") {
             self.spa_client_id = Some(id);
+        } else if let Some(id) = value("public client ") {
+            self.public_client_id = Some(id);
         } else if let Some(users) = value("users ") {
             self.users = Some(users);
         } else if let Some(settings) = value("API settings ") {
@@ -116,6 +121,7 @@ impl Banner {
         Some(Settings {
             authority: self.authority.clone()?,
             spa_client_id: self.spa_client_id.clone()?,
+            public_client_id: self.public_client_id.clone()?,
             api_client_id,
             api_environment,
             users: self.users.clone()?,
@@ -132,6 +138,8 @@ mod tests {
   authority      http://127.0.0.1:9001/7e570000-0000-4000-8000-000000000001
   SPA client id  7e570000-0000-4000-8000-000000000003
   redirect URIs  http://localhost:9002/ http://127.0.0.1:9002/
+  public client  7e570000-0000-4000-8000-000000000004
+  public URIs    http://localhost/ (loopback ones: any port)
   access tokens  v1, aud api://7e570000-0000-4000-8000-000000000002, scp access_as_user
   users          admin (Admin), editor (Editor), reader (Reader), guest (no role)
   API settings   AZURE_AUTHORITY_HOST=http://127.0.0.1:9001 AZURE_TENANT_ID=7e570000-0000-4000-8000-000000000001 AZURE_API_CLIENT_ID=7e570000-0000-4000-8000-000000000002
@@ -151,6 +159,10 @@ Press Ctrl-C to stop.";
         assert_eq!(
             settings.spa_client_id,
             "7e570000-0000-4000-8000-000000000003"
+        );
+        assert_eq!(
+            settings.public_client_id,
+            "7e570000-0000-4000-8000-000000000004"
         );
         assert_eq!(
             settings.api_client_id,
