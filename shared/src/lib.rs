@@ -19,7 +19,7 @@ pub use error::{ApiError, ErrorCode};
 pub use permission::{Permission, can_create, can_delete, can_edit, can_list, can_view_all};
 pub use role::{Role, UnknownRole};
 pub use secret::Secret;
-pub use title::{TITLE_MAX_CHARS, TitleError, normalize_title};
+pub use title::{TITLE_MAX_CHARS, TITLE_PATTERN, TitleError, normalize_title};
 pub use validate::{is_guid, is_loopback_host, normalize_guid};
 pub use wire::{Me, NewTask, Task, TaskPatch};
 

@@ -41,7 +41,8 @@ pub struct Task {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
-    /// 1 to 200 characters after trimming; no control characters.
+    /// At most 200 characters, not blank, no control characters; trimmed before it is stored.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::title::title_schema))]
     pub title: String,
 }
 
@@ -59,7 +60,7 @@ pub struct TaskPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::title::title_schema))]
     pub title: Option<String>,
     #[serde(
         default,

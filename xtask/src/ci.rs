@@ -189,7 +189,12 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
                     "xtask",
                 ],
             )
-            .needs(&[&tools::POSTGRES, &tools::JQ, &tools::MSAL_NODE]),
+            .needs(&[
+                &tools::POSTGRES,
+                &tools::JQ,
+                &tools::MSAL_NODE,
+                &tools::SCHEMATHESIS,
+            ]),
             Step::cargo(
                 "xtask tests",
                 &["test", "-p", "xtask", "--bins", "--test", "docs"],
@@ -238,6 +243,7 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
             &tools::POSTGRES,
             &tools::JQ,
             &tools::MSAL_NODE,
+            &tools::SCHEMATHESIS,
             &tools::CHROMIUM,
             // `xtask dev`'s tests start the whole app, the SPA with trunk.
             &tools::TRUNK,
@@ -388,6 +394,7 @@ mod tests {
         assert!(needs("SPA release build").contains(&"wasm-opt"));
         assert!(needs("SPA browser tests").contains(&"chromium"));
         assert!(needs("tests").contains(&"postgresql"));
+        assert!(needs("tests").contains(&"st"));
         assert!(needs("shellcheck").contains(&"shellcheck"));
         assert!(needs("terraform format").contains(&"terraform"));
         assert!(needs("zizmor").contains(&"zizmor"));

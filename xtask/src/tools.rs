@@ -64,6 +64,14 @@ pub const MSAL_NODE: Tool = Tool::npm(
     None,
     "Microsoft's MSAL signs in against dev-identity in the API's tests",
 );
+/// Schemathesis checks the API against the OpenAPI document it serves, from outside
+/// (backend/tests/api/contract.rs, which names the same version in its install hint).
+pub const SCHEMATHESIS: Tool = Tool::pip(
+    "schemathesis",
+    "4.32.5",
+    "st",
+    "Schemathesis tests the API against its own OpenAPI document in the API's tests",
+);
 pub const CHROMIUM: Tool = Tool::apt(
     "chromium",
     &["chromium", "chromium-driver"],

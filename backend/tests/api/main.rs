@@ -4,6 +4,7 @@
 mod binary;
 mod helpers;
 
+mod contract;
 mod cors;
 mod input;
 mod keys;
