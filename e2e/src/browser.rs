@@ -1,17 +1,20 @@
 //! Debian's Chromium, headless, driven through chromedriver: one chromedriver per run, one browser
 //! (a fresh profile, so no cookies or storage) per [`Browser`].
 //!
-//! Every wait polls with a deadline; the console is read after each step and a
+//! Every wait polls with a deadline; each state a wait finds is audited with axe-core (see
+//! [`crate::axe`]) and a violation fails the wait; the console is read after each step and a
 //! Content-Security-Policy violation fails it; a failing step leaves a screenshot and the console
 //! log in the artefacts folder.
 
 use std::{
+    collections::{BTreeSet, HashSet},
     fmt::Write as _,
     future::Future,
+    hash::{DefaultHasher, Hash, Hasher},
     io::{BufRead, BufReader},
-    os::unix::process::CommandExt,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
+    sync::Mutex,
     time::{Duration, Instant},
 };
 
@@ -19,13 +22,12 @@ use fantoccini::{
     Client, ClientBuilder, Locator, elements::Element, wd::WebDriverCompatibleCommand,
 };
 use hyper_util::client::legacy::connect::HttpConnector;
-use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use url::Url;
 
-use crate::{Context, Failure, Outcome, ensure};
+use crate::{Context, Failure, Outcome, axe, axe::Axe, ensure, group::ProcessGroup};
 
 /// Debian's packages `chromium` and `chromium-driver` install these.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -34,39 +36,43 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The longest any wait for the page lasts: generous, because the machine may be busy building.
 pub const WAIT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
-/// How long chromedriver may take to listen, and the browser and its processes to exit.
+/// How long chromedriver may take to listen.
 const DRIVER_START: Duration = Duration::from_secs(20);
-const DRIVER_STOP: Duration = Duration::from_secs(5);
 /// Longest page load and script run, enforced by chromedriver itself.
 const PAGE_LOAD_MS: u64 = 30_000;
 const SCRIPT_MS: u64 = 10_000;
 
-/// A chromedriver process in its own process group, so stopping the group also stops every
-/// browser it started (killing chromedriver alone leaves them running).
+/// A chromedriver process in its own process group, stopped with every browser it started when
+/// dropped.
 #[derive(Debug)]
 pub struct ChromeDriver {
-    child: Child,
+    _process: ProcessGroup,
     url: String,
+    /// Injected into every page a browser audits.
+    axe: Axe,
 }
 
 impl ChromeDriver {
     /// Starts chromedriver on a loopback port of its choosing and waits until it says which.
     pub async fn start() -> Outcome<Self> {
-        let mut child = Command::new(CHROMEDRIVER)
-            // Port 0: chromedriver picks a free one and prints it, so no other process can take it
-            // between our choice and its bind (and we can never talk to someone else's driver).
-            .arg("--port=0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .context(format!("cannot start {CHROMEDRIVER}"))?;
-        let stdout = child.stdout.take();
+        let axe = Axe::load(&crate::audits_dir())?;
+        let mut process = ProcessGroup::spawn(
+            Command::new(CHROMEDRIVER)
+                // Port 0: chromedriver picks a free one and prints it, so no other process can
+                // take it between our choice and its bind (and we can never talk to someone else's
+                // driver).
+                .arg("--port=0")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )
+        .context(format!("cannot start {CHROMEDRIVER}"))?;
+        let stdout = process.child().stdout.take();
         // Dropped from here on, it stops chromedriver whatever happens below.
         let mut driver = Self {
-            child,
+            _process: process,
             url: String::new(),
+            axe,
         };
         let (port_tx, port_rx) = tokio::sync::oneshot::channel();
         if let Some(stdout) = stdout {
@@ -133,22 +139,10 @@ impl ChromeDriver {
             origin: Url::parse(origin)?,
             artefacts: artefacts.to_owned(),
             console: String::new(),
+            axe: self.axe.clone(),
+            audited: Mutex::default(),
             _profile: profile,
         })
-    }
-}
-
-impl Drop for ChromeDriver {
-    /// Stops chromedriver and the browsers it started, also when a test panicked.
-    fn drop(&mut self) {
-        let group = Pid::from_child(&self.child);
-        let _ = kill_process_group(group, Signal::TERM);
-        let _ = self.child.wait();
-        let deadline = Instant::now() + DRIVER_STOP;
-        while test_kill_process_group(group).is_ok() && Instant::now() < deadline {
-            std::thread::sleep(POLL);
-        }
-        let _ = kill_process_group(group, Signal::KILL);
     }
 }
 
@@ -200,6 +194,10 @@ pub struct Browser {
     origin: Url,
     artefacts: PathBuf,
     console: String,
+    axe: Axe,
+    /// Fingerprints (address and DOM) of the states axe-core found nothing in, so a state seen
+    /// again is not audited again, and the time the audits took.
+    audited: Mutex<Audited>,
     /// Removed when the browser is dropped.
     _profile: TempDir,
 }
@@ -260,9 +258,23 @@ impl Browser {
         Ok(!self.find_all(xpath).await?.is_empty())
     }
 
-    /// Polls `probe` until it yields a value, for at most [`WAIT`]; the failure names `what` and
-    /// shows where the browser was and what it showed.
-    pub async fn wait_for<T, F, Fut>(&self, what: &str, mut probe: F) -> Outcome<T>
+    /// Polls `probe` until it yields a value, for at most [`WAIT`], then audits the page it found
+    /// with axe-core; the failure names `what` and shows where the browser was and what it
+    /// showed, or what axe-core found.
+    pub async fn wait_for<T, F, Fut>(&self, what: &str, probe: F) -> Outcome<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Outcome<Option<T>>>,
+    {
+        let found = self.poll(what, probe).await?;
+        self.check_accessibility()
+            .await
+            .context(format!("{}: {what}", self.name))?;
+        Ok(found)
+    }
+
+    /// [`Browser::wait_for`] without the audit.
+    async fn poll<T, F, Fut>(&self, what: &str, mut probe: F) -> Outcome<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Outcome<Option<T>>>,
@@ -309,8 +321,10 @@ impl Browser {
     }
 
     /// Waits until the browser is at `path` on the site, the app having handled the address.
+    /// Not audited: the address can change before the page it leads to is drawn; the wait for
+    /// what the page shows audits it.
     pub async fn wait_for_path(&self, path: &str) -> Outcome {
-        self.wait_for(&format!("the address {path}"), || async {
+        self.poll(&format!("the address {path}"), || async {
             let url = self.url().await?;
             Ok((url.origin() == self.origin.origin()
                 && url.path() == path
@@ -327,6 +341,63 @@ impl Browser {
             .wait_for_element(&format!("a {name:?} button"), &xpath)
             .await?;
         button.click().await.context(format!("clicking {name:?}"))
+    }
+
+    /// Runs axe-core on the page as it is now, unless this address already showed this very DOM;
+    /// fails on any violation with a report of each.
+    pub async fn check_accessibility(&self) -> Outcome {
+        let state = self
+            .run(
+                "return [location.href, document.documentElement.outerHTML, \
+                 typeof window.axe === 'object']",
+                vec![],
+            )
+            .await?;
+        let (Some(url), Some(dom), Some(injected)) =
+            (state[0].as_str(), state[1].as_str(), state[2].as_bool())
+        else {
+            return Err(Failure::new(format!(
+                "the page's address and DOM, not {state}"
+            )));
+        };
+        let mut hasher = DefaultHasher::new();
+        (url, dom).hash(&mut hasher);
+        let fingerprint = hasher.finish();
+        if self.audited().states.contains(&fingerprint) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        if !injected {
+            let defined = self
+                .run(&self.axe.injection(), vec![])
+                .await
+                .context("injecting axe-core")?;
+            ensure!(
+                defined == json!(true),
+                "axe-core did not load in the page at {url}"
+            );
+        }
+        let answer = self
+            .client()
+            .execute_async(axe::RUN, vec![])
+            .await
+            .context(format!("running axe-core at {url}"))?;
+        axe::verdict(url, answer)?;
+        let mut audited = self.audited();
+        audited.states.insert(fingerprint);
+        audited.took += started.elapsed();
+        // Without the query: it carries the authorization code on the way back from sign-in.
+        audited
+            .pages
+            .insert(url.split(['?', '#']).next().unwrap_or(url).to_owned());
+        Ok(())
+    }
+
+    fn audited(&self) -> std::sync::MutexGuard<'_, Audited> {
+        // A panic while the set was held cannot have left it inconsistent: it only grows.
+        self.audited
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A `sessionStorage` entry of this tab.
@@ -387,8 +458,25 @@ impl Browser {
         kept
     }
 
-    /// Ends the session: chromedriver closes the browser and waits for it.
+    /// Ends the session: chromedriver closes the browser and waits for it. Says how many states
+    /// axe-core audited, and in how long.
     pub async fn close(mut self) -> Outcome {
+        let summary = {
+            let audited = self.audited();
+            format!(
+                "no violation in {} states of {} in the {}, audited in {:.1} s",
+                audited.states.len(),
+                audited
+                    .pages
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.name,
+                audited.took.as_secs_f64()
+            )
+        };
+        eprintln!("e2e: axe-core: {summary}");
         if let Some(client) = self.client.take() {
             tokio::time::timeout(WAIT, client.close())
                 .await
@@ -396,6 +484,14 @@ impl Browser {
         }
         Ok(())
     }
+}
+
+#[derive(Debug, Default)]
+struct Audited {
+    states: HashSet<u64>,
+    /// Their addresses.
+    pages: BTreeSet<String>,
+    took: Duration,
 }
 
 /// An XPath string literal for any text (XPath 1.0 has no escapes).

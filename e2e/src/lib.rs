@@ -1,9 +1,13 @@
 //! The end-to-end test harness: the SPA's release build (`dist/`), the API and the local identity
-//! provider on loopback, and Debian's Chromium driven through chromedriver. The scenarios are in
-//! `tests/browser.rs`; docs/testing.md, "End-to-end tests", says how to run them.
+//! provider on loopback, and Debian's Chromium driven through chromedriver, with axe-core auditing
+//! every state the scenarios reach. The scenarios are in `tests/browser.rs`, the Lighthouse audits
+//! in `tests/lighthouse.rs`; docs/testing.md, "End-to-end tests" and "Audits", says how to run them.
 
+mod axe;
 mod browser;
 mod error;
+mod group;
+pub mod lighthouse;
 pub mod site;
 mod stack;
 
@@ -18,6 +22,12 @@ pub fn dist_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("dist"), |root| root.join("dist"))
+}
+
+/// `e2e/audits/`: the npm packages the audits run (axe-core, Lighthouse, puppeteer-core), pinned
+/// by its `package-lock.json`, and the Lighthouse driver.
+pub fn audits_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("audits")
 }
 
 /// What the tests need and cannot build themselves, each missing piece as one line saying how to
@@ -37,5 +47,17 @@ pub fn missing_prerequisites(dist: &Path) -> Vec<String> {
             ));
         }
     }
+    let axe = audits_dir().join(axe::SCRIPT);
+    if !axe.is_file() {
+        missing.push(npm_packages_missing(&axe));
+    }
     missing
+}
+
+/// The line saying that a file of the audits' npm packages is missing, and how to install them.
+fn npm_packages_missing(file: &Path) -> String {
+    format!(
+        "{} is missing: install the audits' npm packages with `npm ci --prefix e2e/audits`",
+        file.display()
+    )
 }

@@ -53,6 +53,12 @@ async fn the_app_in_a_real_browser() {
     )
     .await;
     run.step(
+        "self-test: a deliberate accessibility violation is caught",
+        &mut editors,
+        async |b| axe_violation_is_caught(b).await,
+    )
+    .await;
+    run.step(
         "deep link to /dashboard while signed out",
         &mut editors,
         async |b| deep_link_signed_out(b).await,
@@ -350,6 +356,33 @@ async fn csp_violation_is_caught(b: &mut Browser) -> Outcome {
             }
         }
     }
+}
+
+/// An image without a text alternative must fail the axe-core audit, or the audit every wait runs
+/// would pass whatever the page showed.
+async fn axe_violation_is_caught(b: &Browser) -> Outcome {
+    b.open("/").await?;
+    b.wait_for_text("Sign in with Entra ID").await?;
+    b.run(
+        "const image = document.createElement('img');
+         image.id = 'e2e-no-alt';
+         image.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
+         document.body.append(image);",
+        vec![],
+    )
+    .await?;
+    let failure = b
+        .check_accessibility()
+        .await
+        .err()
+        .ok_or_else(|| Failure::new("an image without a text alternative passed axe-core"))?;
+    e2e::ensure!(
+        failure.to_string().contains("image-alt (critical)"),
+        "axe-core did not report the image as image-alt: {failure}"
+    );
+    b.run("document.getElementById('e2e-no-alt').remove()", vec![])
+        .await
+        .map(drop)
 }
 
 /// `/dashboard` opened directly: the static server falls back to the app, which offers sign-in.
