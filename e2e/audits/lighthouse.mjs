@@ -4,8 +4,8 @@
 // It measures; the Rust test judges.
 //
 // A plan: {"chromium": "/usr/bin/chromium", "origin": "http://127.0.0.1:PORT", "reports": DIR,
-//          "audits": [{"name", "preset": "mobile"|"desktop", "path", "steps": [{"click": XPATH}],
-//                      "ready": XPATH}]}
+//          "audits": [{"name", "preset": "mobile"|"desktop", "attempt", "path",
+//                      "steps": [{"click": XPATH}], "ready": XPATH}]}
 // Before an audit with steps, the tab opens `path` and clicks each step's element in turn (a
 // sign-in), then waits for `ready`. Lighthouse then loads `path` in that same tab: its storage
 // reset clears the HTTP cache and the origin's caches and service workers but not sessionStorage,
@@ -89,7 +89,7 @@ async function run(browser, plan, audit) {
       page,
     );
     const { lhr } = result;
-    const report = join(plan.reports, `${audit.name}-${audit.preset}.html`);
+    const report = join(plan.reports, `${audit.name}-${audit.preset}-${audit.attempt}.html`);
     await writeFile(report, result.report);
     const shown =
       new URL(page.url()).pathname === audit.path &&
@@ -97,6 +97,7 @@ async function run(browser, plan, audit) {
     return {
       name: audit.name,
       preset: audit.preset,
+      attempt: audit.attempt,
       url: lhr.finalDisplayedUrl,
       shown,
       runtime_error: lhr.runtimeError?.message ?? null,
@@ -127,7 +128,7 @@ const browser = await puppeteer.launch({
 try {
   const results = [];
   for (const audit of plan.audits) {
-    process.stderr.write(`lighthouse: ${audit.name} (${audit.preset})\n`);
+    process.stderr.write(`lighthouse: ${audit.name} (${audit.preset}, attempt ${audit.attempt})\n`);
     results.push(await run(browser, plan, audit));
   }
   process.stdout.write(JSON.stringify(results));

@@ -57,7 +57,8 @@ pub fn missing_prerequisites(dist: &Path) -> Vec<String> {
 /// The line saying that a file of the audits' npm packages is missing, and how to install them.
 fn npm_packages_missing(file: &Path) -> String {
     format!(
-        "{} is missing: install the audits' npm packages with `npm ci --prefix e2e/audits`",
+        "{} is missing: install the audits' npm packages with `npm ci --prefix e2e/audits` \
+         (or `cargo xtask install`)",
         file.display()
     )
 }

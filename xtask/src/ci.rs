@@ -245,6 +245,8 @@ fn steps(no_browser: bool) -> Result<Vec<Step>, String> {
             &tools::MSAL_NODE,
             &tools::SCHEMATHESIS,
             &tools::CHROMIUM,
+            // The e2e tests' axe-core and Lighthouse.
+            &tools::AUDITS,
             // `xtask dev`'s tests start the whole app, the SPA with trunk.
             &tools::TRUNK,
             &tools::WASM_BINDGEN,

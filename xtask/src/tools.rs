@@ -4,15 +4,16 @@
 //! `.ci/wasm-toolchain.sh`, which calls it) installs a whole set.
 //!
 //! **To add a tool**: one constant in the catalog below (`Tool::npm`, `Tool::pip`, `Tool::cargo`,
-//! `Tool::apt`, with an exact version from the registry), then `.needs(&[&tools::NAME])` on the
+//! `Tool::apt`, with an exact version from the registry; `Source::NpmLockfile` for a folder of
+//! npm packages pinned by a `package-lock.json` in the repository), then `.needs(&[&tools::NAME])` on the
 //! step that uses it in `xtask/src/ci.rs`. Installing, checking, the progress and the one-line fix
 //! for a machine where it cannot be installed come with it.
 //!
 //! Where things go: Debian packages with `apt-get` (as root); crates with `cargo install` into
 //! `$CARGO_HOME/bin`; npm and PyPI packages each into a folder of their own under
 //! `$CARGO_HOME/xtask-tools/` (a prefix or a virtualenv per package and version), their command
-//! linked into `$CARGO_HOME/bin`, which rustup already puts on `PATH`. Nothing needs root but
-//! the Debian packages.
+//! linked into `$CARGO_HOME/bin`, which rustup already puts on `PATH`; a lockfile's packages into
+//! the `node_modules` beside it (`npm ci`). Nothing needs root but the Debian packages.
 
 use std::{
     ffi::OsString,
@@ -135,6 +136,14 @@ pub const CARGO_DENY: Tool = Tool::cargo(
 )
 .minutes(5);
 
+/// axe-core, Lighthouse and puppeteer-core, exactly as `e2e/audits/package-lock.json` pins them.
+pub const AUDITS: Tool = Tool {
+    name: "e2e audits",
+    why: "axe-core and Lighthouse audit the SPA in the end-to-end tests",
+    source: Source::NpmLockfile("e2e/audits"),
+    minutes: 1,
+};
+
 /// What `trunk build` and `trunk serve` need.
 pub const BROWSER_BUILD: &[&Tool] = &[&WASM32, &WASM_BINDGEN, &TRUNK, &WASM_OPT];
 
@@ -170,6 +179,9 @@ pub enum Source {
         version: &'static str,
         command: Option<&'static str>,
     },
+    /// The npm packages of a folder of the repository (relative to its root), installed into its
+    /// `node_modules` by `npm ci` from its `package-lock.json`.
+    NpmLockfile(&'static str),
     /// A PyPI package in a virtualenv of its own; `command` linked into `$CARGO_HOME/bin`.
     Pip {
         package: &'static str,
@@ -301,6 +313,7 @@ impl Tool {
                 package, version, ..
             } if *package != self.name => format!("{} (npm {package} {version})", self.name),
             Source::Npm { version, .. } => format!("{} {version} (npm)", self.name),
+            Source::NpmLockfile(dir) => format!("{} (npm ci in {dir})", self.name),
             Source::Pip {
                 package, version, ..
             } => format!("{} (PyPI {package} {version})", self.name),
@@ -341,6 +354,7 @@ impl Tool {
                     .is_file()
                     && command.is_none_or(|c| linked(c, &prefix.join("bin").join(c)))
             }
+            Source::NpmLockfile(dir) => npm_lockfile_installed(&crate::workspace_root().join(dir)),
             Source::Pip {
                 package,
                 version,
@@ -473,22 +487,14 @@ impl Plan {
                     version,
                     command,
                 } => {
-                    if find("npm").is_none() && !may_apt {
-                        plan.cannot.push((
-                            tool,
-                            format!(
-                                "{} comes from npm, which is not installed: {} (Node.js and \
-                                 npm), then run this again",
-                                tool.name,
-                                apt_fix(&["npm"])
-                            ),
-                        ));
-                        continue;
+                    if plan.npm_for(tool, may_apt, &mut apt) {
+                        plan.installs.push(npm_install(package, version, *command));
                     }
-                    if find("npm").is_none() {
-                        apt.push("npm");
+                }
+                Source::NpmLockfile(dir) => {
+                    if plan.npm_for(tool, may_apt, &mut apt) {
+                        plan.installs.push(npm_ci(tool.name, dir));
                     }
-                    plan.installs.push(npm_install(package, version, *command));
                 }
                 Source::Pip {
                     package,
@@ -533,6 +539,28 @@ impl Plan {
             plan.installs.insert(0, apt_install(&apt));
         }
         plan
+    }
+
+    /// Whether npm can install `tool`: it is there, or Debian's package will be installed first
+    /// (added to `apt`); if neither, `tool` cannot be installed, with the fix.
+    fn npm_for(&mut self, tool: &'static Tool, may_apt: bool, apt: &mut Vec<&'static str>) -> bool {
+        if find("npm").is_some() {
+            return true;
+        }
+        if may_apt {
+            apt.push("npm");
+            return true;
+        }
+        self.cannot.push((
+            tool,
+            format!(
+                "{} comes from npm, which is not installed: {} (Node.js and npm), then run \
+                 this again",
+                tool.name,
+                apt_fix(&["npm"])
+            ),
+        ));
+        false
     }
 
     /// One line per missing tool: what, why, and what installing it takes.
@@ -680,6 +708,17 @@ fn npm_install(package: &str, version: &str, command: Option<&'static str>) -> I
     }
 }
 
+/// `npm ci` in `dir`: exactly the lockfile's packages, its old `node_modules` removed.
+fn npm_ci(name: &str, dir: &str) -> Install {
+    Install::new(Step::new(format!("install {name}"), "npm").args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        dir,
+    ]))
+}
+
 fn pip_install(package: &str, version: &str, command: &'static str) -> Install {
     let venv = pip_venv(package, version);
     Install {
@@ -808,6 +847,29 @@ fn dpkg_installed(packages: &[&str]) -> bool {
         })
 }
 
+/// Whether `dir/node_modules` holds every package of `dir/package-lock.json` at its locked
+/// version (optional ones aside: npm skips those made for other systems).
+fn npm_lockfile_installed(dir: &Path) -> bool {
+    let Some(lock) = std::fs::read(dir.join("package-lock.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+    else {
+        return false;
+    };
+    let Some(packages) = lock["packages"].as_object() else {
+        return false;
+    };
+    packages
+        .iter()
+        .filter(|(path, entry)| path.starts_with("node_modules/") && entry["optional"] != true)
+        .all(|(path, entry)| {
+            std::fs::read(dir.join(path).join("package.json"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .is_some_and(|installed| installed["version"] == entry["version"])
+        })
+}
+
 /// Whether `$CARGO_HOME/bin/command` is a link to `file` and `file` exists.
 fn linked(command: &str, file: &Path) -> bool {
     file.is_file() && std::fs::read_link(cargo_bin().join(command)).is_ok_and(|to| to == file)
@@ -921,6 +983,48 @@ mod tests {
             plan.describe(),
             ["  no-such-tool                         a test (cannot be installed here)"]
         );
+    }
+
+    #[test]
+    fn a_lockfile_is_installed_when_every_package_is_at_its_version() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        assert!(!npm_lockfile_installed(dir.path()), "no lockfile");
+        write(
+            "package-lock.json",
+            r#"{"packages": {
+                "": {"dependencies": {"axe-core": "4.14.1"}},
+                "node_modules/axe-core": {"version": "4.14.1"},
+                "node_modules/lighthouse/node_modules/ws": {"version": "7.5.10"},
+                "node_modules/fsevents": {"version": "2.3.3", "optional": true}
+            }}"#,
+        );
+        assert!(!npm_lockfile_installed(dir.path()), "nothing installed");
+        write(
+            "node_modules/axe-core/package.json",
+            r#"{"version": "4.14.0"}"#,
+        );
+        write(
+            "node_modules/lighthouse/node_modules/ws/package.json",
+            r#"{"version": "7.5.10"}"#,
+        );
+        assert!(!npm_lockfile_installed(dir.path()), "an older axe-core");
+        write(
+            "node_modules/axe-core/package.json",
+            r#"{"version": "4.14.1"}"#,
+        );
+        assert!(npm_lockfile_installed(dir.path()));
+
+        let install = npm_ci("e2e audits", "e2e/audits");
+        assert_eq!(
+            install.step.command_line(),
+            "npm ci --no-audit --no-fund --prefix e2e/audits"
+        );
+        assert_eq!(install.step.name, "install e2e audits");
     }
 
     #[test]
