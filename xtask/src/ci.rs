@@ -58,7 +58,7 @@ async fn run_steps(args: &Args) -> Result<(), String> {
             "  {:>2}  {:<20} {}",
             i + 1,
             step.name,
-            step.command_line()
+            step.short_command_line()
         ));
     }
     let skip = unavailable(&plan)?;

@@ -23,7 +23,7 @@ use tokio::{
 use crate::tools::{self, Tool};
 
 /// A step's time limit unless it sets its own: generous, so only a hung step reaches it.
-const DEFAULT_LIMIT: Duration = Duration::from_secs(45 * 60);
+const DEFAULT_LIMIT: Duration = Duration::from_secs(75 * 60);
 /// Without a terminal (CI's log), how often a running step says it is still running.
 const HEARTBEAT: Duration = Duration::from_secs(60);
 /// Lines of a failed step's output shown on the terminal (the log has them all).
@@ -94,6 +94,15 @@ impl Step {
 
     pub fn needed_tools(&self) -> &[&'static Tool] {
         &self.needs
+    }
+
+    /// The command line, cut after 80 characters (a list of 50 files says little more).
+    pub fn short_command_line(&self) -> String {
+        let line = self.command_line();
+        match line.char_indices().nth(80) {
+            Some((cut, _)) => format!("{} …", &line[..cut]),
+            None => line,
+        }
     }
 
     /// The command line, as a person would type it.
@@ -194,7 +203,11 @@ impl Runner {
     /// lines (e.g. "[3/9]").
     pub async fn run(&self, label: &str, step: &Step) -> Result<Report, Interrupted> {
         let log_path = self.log_dir.join(format!("{}.log", file_name(&step.name)));
-        say(&format!("{label} {} ({})", step.name, step.command_line()));
+        say(&format!(
+            "{label} {} ({})",
+            step.name,
+            step.short_command_line()
+        ));
         let started = Instant::now();
         let outcome = match self.spawn(step, &log_path).await {
             Ok(outcome) => outcome,
@@ -520,6 +533,10 @@ mod tests {
         assert_eq!(duration(Duration::from_secs(245)), "4 min 05 s");
         let step = Step::cargo("clippy", &["clippy", "--workspace"]);
         assert_eq!(step.command_line(), "cargo clippy --workspace");
+        assert_eq!(step.short_command_line(), "cargo clippy --workspace");
+        let long = Step::new("shellcheck", "shellcheck").args(["a-script.sh"; 20]);
+        assert_eq!(long.short_command_line().chars().count(), 82);
+        assert!(long.short_command_line().ends_with(" …"));
     }
 
     #[tokio::test]
