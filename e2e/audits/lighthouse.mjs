@@ -1,7 +1,7 @@
 // Lighthouse on the SPA, for e2e/tests/lighthouse.rs: reads a plan (JSON) on stdin, runs each audit
 // in a new tab of one headless Chromium (Debian's, launched by puppeteer-core: nothing downloads a
 // browser), writes each report as HTML into the plan's folder and the figures as JSON to stdout.
-// It measures; the Rust test judges.
+// It measures; the Rust test judges (and runs an attempt that failed again).
 //
 // A plan: {"chromium": "/usr/bin/chromium", "origin": "http://127.0.0.1:PORT", "reports": DIR,
 //          "audits": [{"name", "preset": "mobile"|"desktop", "attempt", "path",
@@ -113,8 +113,21 @@ async function run(browser, plan, audit) {
       report,
     };
   } finally {
-    await context.close();
+    // A browser that broke during the audit may not close the context: what failed is reported.
+    await context.close().catch(() => {});
   }
+}
+
+// An attempt that failed before Lighthouse could report, as the Rust side reads it.
+function failed(plan, audit, error) {
+  return {
+    name: audit.name,
+    preset: audit.preset,
+    attempt: audit.attempt,
+    url: plan.origin + audit.path,
+    shown: false,
+    runtime_error: error.message,
+  };
 }
 
 const plan = JSON.parse(await text(process.stdin));
@@ -129,7 +142,7 @@ try {
   const results = [];
   for (const audit of plan.audits) {
     process.stderr.write(`lighthouse: ${audit.name} (${audit.preset}, attempt ${audit.attempt})\n`);
-    results.push(await run(browser, plan, audit));
+    results.push(await run(browser, plan, audit).catch((error) => failed(plan, audit, error)));
   }
   process.stdout.write(JSON.stringify(results));
 } finally {

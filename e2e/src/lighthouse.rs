@@ -79,7 +79,8 @@ struct Attempt<'a> {
     attempt: u32,
 }
 
-/// What Lighthouse measured for one [`Audit`].
+/// What Lighthouse measured for one [`Audit`]; when the attempt failed before Lighthouse could
+/// report (a sign-in that timed out), only the error and what identifies the audit.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Measured {
     pub name: String,
@@ -90,22 +91,29 @@ pub struct Measured {
     /// Whether the page audited showed `ready` at `path` afterwards.
     pub shown: bool,
     pub runtime_error: Option<String>,
+    #[serde(default)]
     pub warnings: Vec<String>,
+    /// Lighthouse's version and the browser's user agent.
+    #[serde(default)]
     pub lighthouse: String,
+    #[serde(default)]
     pub browser: String,
     /// Lighthouse's measure of the machine's speed at the time (higher is faster).
     pub benchmark_index: Option<f64>,
     /// By category, 0 to 1; `None` when Lighthouse could not score it.
+    #[serde(default)]
     pub scores: BTreeMap<String, Option<f64>>,
+    #[serde(default)]
     pub metrics: Metrics,
     /// Every audit that cost a category points.
+    #[serde(default)]
     pub shortfalls: Vec<Shortfall>,
     /// The HTML report.
-    pub report: PathBuf,
+    pub report: Option<PathBuf>,
 }
 
 /// Milliseconds, but CLS (a unitless score).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Metrics {
     pub fcp: Option<f64>,
     pub lcp: Option<f64>,
@@ -357,7 +365,10 @@ pub fn judge(measured: &[Measured], floors: Floors) -> Outcome {
                 failed,
                 "\n  attempt {} (report {}):",
                 attempt.attempt,
-                attempt.report.display()
+                attempt
+                    .report
+                    .as_ref()
+                    .map_or("none".into(), |report| report.display().to_string())
             );
             for problem in problems(attempt, floors) {
                 let _ = write!(failed, "\n  - {problem}");
@@ -545,6 +556,30 @@ mod tests {
         );
         assert!(failure.contains("not the one intended"), "{failure}");
         assert!(failure.contains("seo unscored < 100"), "{failure}");
+    }
+
+    #[test]
+    fn an_attempt_that_failed_before_lighthouse_reported_is_a_shortfall() {
+        let failed: Measured = serde_json::from_value(json!({
+            "name": "dashboard",
+            "preset": "mobile",
+            "attempt": 1,
+            "url": "http://127.0.0.1:1/dashboard",
+            "shown": false,
+            "runtime_error": "dashboard (mobile): clicking //button: Timed out after waiting 60000ms"
+        }))
+        .expect("the driver's format for a failed attempt");
+        let failure = judge(&[failed], FLOORS)
+            .expect_err("no figures")
+            .to_string();
+        assert!(
+            failure.contains(
+                "attempt 1 (report none):\n  - Lighthouse could not audit the page: dashboard \
+                 (mobile): clicking //button: Timed out after waiting 60000ms"
+            ),
+            "{failure}"
+        );
+        assert!(failure.contains("performance unscored < 80"), "{failure}");
     }
 
     #[test]
