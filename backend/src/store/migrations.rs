@@ -11,17 +11,31 @@ use sqlx::{
 /// (version, description, SQL).
 type Step = (i64, &'static str, &'static str);
 
-const SQLITE: [Step; 1] = [(
-    1,
-    "create tasks",
-    include_str!("../../migrations/sqlite/0001_create_tasks.sql"),
-)];
+const SQLITE: [Step; 2] = [
+    (
+        1,
+        "create tasks",
+        include_str!("../../migrations/sqlite/0001_create_tasks.sql"),
+    ),
+    (
+        2,
+        "count tasks",
+        include_str!("../../migrations/sqlite/0002_count_tasks.sql"),
+    ),
+];
 
-const POSTGRES: [Step; 1] = [(
-    1,
-    "create tasks",
-    include_str!("../../migrations/postgres/0001_create_tasks.sql"),
-)];
+const POSTGRES: [Step; 2] = [
+    (
+        1,
+        "create tasks",
+        include_str!("../../migrations/postgres/0001_create_tasks.sql"),
+    ),
+    (
+        2,
+        "count tasks",
+        include_str!("../../migrations/postgres/0002_count_tasks.sql"),
+    ),
+];
 
 pub(super) fn sqlite() -> Migrator {
     migrator(&SQLITE)

@@ -3,9 +3,11 @@
 //! The trait is async and fallible because durable stores (SQLite, PostgreSQL) are async and can
 //! fail; every store error becomes a 503 (or 507 when full) in [`crate::error`].
 //!
-//! [`open`] picks the store `DATABASE_URL` names: [`MemoryStore`] (tests), or [`SqlStore`] on
-//! SQLite or PostgreSQL, migrated before the API serves its first request.
+//! [`open`] picks the store `DATABASE_URL` names: [`MemoryStore`] (tests), [`SqliteStore`] or
+//! [`PgStore`], migrated before the API serves its first request. The durable stores write
+//! through a group commit ([`batch`]).
 
+mod batch;
 mod memory;
 mod migrations;
 mod postgres;
@@ -17,14 +19,15 @@ pub mod token;
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 pub use memory::MemoryStore;
-pub use settings::{DEFAULT_DATABASE_URL, Database, PgAuth, PgTarget, StoreSettings};
+pub use postgres::PgStore;
+pub use settings::{BatchLimits, DEFAULT_DATABASE_URL, Database, PgAuth, PgTarget, StoreSettings};
 use shared::Task;
-pub use sql::SqlStore;
+pub use sqlite::SqliteStore;
 use token::DbTokenSource;
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The store cannot be reached or failed; the cause is logged, never sent.
     #[error("task store unavailable: {0}")]
@@ -67,7 +70,7 @@ pub async fn open_postgres_with_tokens(
     target: &PgTarget,
     settings: &StoreSettings,
     tokens: Arc<dyn DbTokenSource>,
-) -> Result<SqlStore, OpenError> {
+) -> Result<PgStore, OpenError> {
     let store = postgres::open_with_tokens(target, settings, tokens).await?;
     log_postgres(target);
     Ok(store)

@@ -1,17 +1,16 @@
-//! The PostgreSQL store, with a password or with Entra ID access tokens as passwords.
+//! The PostgreSQL store, with a password or with Entra ID access tokens as passwords
+//! ([`super::token`]).
 //!
-//! With tokens, the pool's connect options hold the current token; a background task fetches
-//! the next one before the current one expires and swaps the options of the live pool
-//! (`Pool::set_connect_options`), so every new connection signs in with a valid token.
-//! Connections already open stay signed in: PostgreSQL checks the password only at sign-in.
+//! Reads run on the pool; writes go through the group commit ([`super::batch`]), one
+//! transaction per batch on a connection of the same pool, committed with
+//! `synchronous_commit=on` (set on every connection, whatever the server's default): the commit
+//! returns once the WAL is flushed.
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime},
-};
+use std::sync::Arc;
 
+use shared::Task;
 use sqlx::{
-    PgPool,
+    PgPool, Postgres, Transaction,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use tokio::task::JoinHandle;
@@ -19,35 +18,44 @@ use tokio::task::JoinHandle;
 use crate::azure;
 
 use super::{
-    OpenError, PgAuth, PgTarget, StoreSettings, migrations,
-    sql::{Pool, SqlStore},
-    token::{DbToken, DbTokenSource, EntraTokenSource},
+    OpenError, PgAuth, PgTarget, Scope, StoreError, StoreFuture, StoreSettings, TaskChanges,
+    TaskDraft, TaskStore,
+    batch::{BatchError, Engine, Outcome, Write, Writer},
+    migrations, sql,
+    token::{DbTokenSource, EntraTokenSource, fetch, spawn_refresher},
 };
 
-/// Longest wait for one token from the identity endpoint.
-const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
-/// A token is replaced when this much of its life is left. azure_identity's cache hands out a new
-/// token only when the cached one has less than 5 minutes left, so asking earlier would return
-/// the same token again.
-const REFRESH_MARGIN: Duration = Duration::from_secs(4 * 60);
-/// Retries of a failed refresh back off up to this.
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+/// Locks the count of tasks until the batch commits: creation is serialized across every
+/// replica, so two batches cannot both see room for one more task.
+const COUNT_FOR_UPDATE: &str = "SELECT n FROM task_count FOR UPDATE";
+
+/// Tasks in PostgreSQL. Dropping it stops its background work (token refresh).
+#[derive(Debug)]
+pub struct PgStore {
+    pool: PgPool,
+    writer: Writer,
+    refresher: Option<JoinHandle<()>>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(task) = &self.refresher {
+            task.abort();
+        }
+    }
+}
 
 pub(super) async fn open(
     target: &PgTarget,
     settings: &StoreSettings,
-) -> Result<SqlStore, OpenError> {
+) -> Result<PgStore, OpenError> {
     match &target.auth {
         PgAuth::Password => {
             let pool = pool_options(settings)
                 .connect_with(connect_options(target, settings))
                 .await
                 .map_err(|e| cannot_connect(target, e))?;
-            migrate(
-                SqlStore::new(Pool::Postgres(pool), settings.max_tasks, None),
-                target,
-            )
-            .await
+            start(pool, None, target, settings).await
         }
         PgAuth::Entra { azure } => {
             let identity = |e: &dyn std::fmt::Display| {
@@ -69,7 +77,7 @@ pub(super) async fn open_with_tokens(
     target: &PgTarget,
     settings: &StoreSettings,
     tokens: Arc<dyn DbTokenSource>,
-) -> Result<SqlStore, OpenError> {
+) -> Result<PgStore, OpenError> {
     let first = fetch(tokens.as_ref())
         .await
         .map_err(|e| OpenError(format!("{} ({})", e, describe(target))))?;
@@ -79,11 +87,37 @@ pub(super) async fn open_with_tokens(
         .await
         .map_err(|e| cannot_connect(target, e))?;
     let refresher = spawn_refresher(pool.clone(), base, tokens, first.expires_at);
-    migrate(
-        SqlStore::new(Pool::Postgres(pool), settings.max_tasks, Some(refresher)),
-        target,
-    )
-    .await
+    start(pool, Some(refresher), target, settings).await
+}
+
+/// Migrates, then starts the writer.
+async fn start(
+    pool: PgPool,
+    refresher: Option<JoinHandle<()>>,
+    target: &PgTarget,
+    settings: &StoreSettings,
+) -> Result<PgStore, OpenError> {
+    // sqlx holds a PostgreSQL advisory lock while it migrates, so replicas starting together
+    // take turns; the later ones find the migrations applied.
+    let migrated = migrations::postgres().run(&pool).await;
+    if let Err(e) = migrated {
+        if let Some(task) = refresher {
+            task.abort();
+        }
+        return Err(OpenError(format!(
+            "cannot migrate {}: {e}",
+            describe(target)
+        )));
+    }
+    let engine = PgEngine {
+        pool: pool.clone(),
+        max_tasks: i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
+    };
+    Ok(PgStore {
+        pool,
+        writer: Writer::spawn(engine, settings.batch, settings.timeout, settings.max_tasks),
+        refresher,
+    })
 }
 
 fn pool_options(settings: &StoreSettings) -> PgPoolOptions {
@@ -92,28 +126,19 @@ fn pool_options(settings: &StoreSettings) -> PgPoolOptions {
         .acquire_timeout(settings.timeout)
 }
 
-/// The URL's options, plus server-side bounds: no statement (and no transaction left idle) may
-/// hold a connection longer than the store's timeout.
+/// The URL's options, plus server-side bounds (no statement, and no transaction left idle, may
+/// hold a connection longer than the store's timeout) and durable commits.
 fn connect_options(target: &PgTarget, settings: &StoreSettings) -> PgConnectOptions {
     let millis = settings.timeout.as_millis().to_string();
     let mut options = target.options.clone().options([
         ("statement_timeout", millis.as_str()),
         ("idle_in_transaction_session_timeout", millis.as_str()),
+        ("synchronous_commit", "on"),
     ]);
     if options.get_application_name().is_none() {
         options = options.application_name("tasks-api");
     }
     options
-}
-
-async fn migrate(store: SqlStore, target: &PgTarget) -> Result<SqlStore, OpenError> {
-    // sqlx holds a PostgreSQL advisory lock while it migrates, so replicas starting together
-    // take turns; the later ones find the migrations applied.
-    store
-        .migrate(&migrations::postgres())
-        .await
-        .map_err(|e| OpenError(format!("cannot migrate {}: {e}", describe(target))))?;
-    Ok(store)
 }
 
 fn describe(target: &PgTarget) -> String {
@@ -131,86 +156,166 @@ fn cannot_connect(target: &PgTarget, error: sqlx::Error) -> OpenError {
     OpenError(format!("cannot connect to {}: {error}", describe(target)))
 }
 
-async fn fetch(tokens: &dyn DbTokenSource) -> Result<DbToken, super::token::TokenError> {
-    match tokio::time::timeout(TOKEN_TIMEOUT, tokens.token()).await {
-        Ok(result) => result,
-        Err(_) => Err(super::token::TokenError(format!(
-            "no answer within {} s",
-            TOKEN_TIMEOUT.as_secs()
-        ))),
+/// A task as every query returns it: `id, title, completed, owner_id, owner_name`.
+type Row = (i64, String, bool, String, String);
+
+fn task((id, title, completed, owner_id, owner_name): Row) -> Result<Task, sqlx::Error> {
+    Ok(Task {
+        id: u64::try_from(id)
+            .map_err(|_| sqlx::Error::Decode(format!("negative task id {id}").into()))?,
+        title,
+        completed,
+        owner_id,
+        owner_name,
+    })
+}
+
+fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+fn failed(error: sqlx::Error) -> BatchError {
+    BatchError::Failed(unavailable(error))
+}
+
+/// The group commit's writer: one transaction per batch.
+#[derive(Debug)]
+struct PgEngine {
+    pool: PgPool,
+    max_tasks: i64,
+}
+
+impl Engine for PgEngine {
+    async fn commit(&mut self, writes: Arc<[Write]>) -> Result<Vec<Outcome>, BatchError> {
+        let mut transaction = self.pool.begin().await.map_err(failed)?;
+        let mut count = None;
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for (index, write) in writes.iter().enumerate() {
+            let outcome = apply_one(&mut transaction, write, &mut count, self.max_tasks)
+                .await
+                .map_err(|error| {
+                    // SQLSTATE class 23: integrity constraint violation.
+                    let refused = error
+                        .as_database_error()
+                        .and_then(|e| e.code())
+                        .is_some_and(|code| code.starts_with("23"));
+                    if refused {
+                        BatchError::Refused {
+                            index,
+                            error: unavailable(error),
+                        }
+                    } else {
+                        failed(error)
+                    }
+                })?;
+            outcomes.push(outcome);
+        }
+        transaction.commit().await.map_err(failed)?;
+        Ok(outcomes)
     }
 }
 
-/// How long to wait before replacing a token that expires at `expires_at`: until
-/// [`REFRESH_MARGIN`] is left, or half of what is left for tokens shorter than twice that.
-fn refresh_delay(expires_at: SystemTime, now: SystemTime) -> Duration {
-    let left = expires_at.duration_since(now).unwrap_or_default();
-    left - (left / 2).min(REFRESH_MARGIN)
-}
-
-fn spawn_refresher(
-    pool: PgPool,
-    base: PgConnectOptions,
-    tokens: Arc<dyn DbTokenSource>,
-    mut expires_at: SystemTime,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(refresh_delay(expires_at, SystemTime::now())).await;
-            let mut retry = Duration::from_secs(1);
-            loop {
-                match fetch(tokens.as_ref()).await {
-                    Ok(token) if token.expires_at > expires_at => {
-                        pool.set_connect_options(base.clone().password(token.secret()));
-                        expires_at = token.expires_at;
-                        let valid_for = expires_at
-                            .duration_since(SystemTime::now())
-                            .unwrap_or_default();
-                        tracing::info!(
-                            valid_for_secs = valid_for.as_secs(),
-                            "database access token refreshed"
-                        );
-                        break;
-                    }
-                    Ok(_) => tracing::warn!(
-                        "the token source returned no newer database access token; retrying"
-                    ),
-                    Err(error) => {
-                        let expired = SystemTime::now() >= expires_at;
-                        if expired {
-                            tracing::error!(%error, "database access token expired and cannot be refreshed: new connections will fail");
-                        } else {
-                            tracing::warn!(%error, "cannot refresh the database access token yet; new connections use the current one");
-                        }
-                    }
+/// One write; `count` is the number of tasks once the batch has read (and locked) it, at its
+/// first create.
+async fn apply_one(
+    transaction: &mut Transaction<'static, Postgres>,
+    write: &Write,
+    count: &mut Option<i64>,
+    max_tasks: i64,
+) -> Result<Outcome, sqlx::Error> {
+    Ok(match write {
+        Write::Create(TaskDraft {
+            title,
+            owner_id,
+            owner_name,
+        }) => {
+            let tasks = match *count {
+                Some(tasks) => tasks,
+                None => {
+                    sqlx::query_scalar(COUNT_FOR_UPDATE)
+                        .fetch_one(&mut **transaction)
+                        .await?
                 }
-                tokio::time::sleep(retry).await;
-                retry = (retry * 2).min(MAX_RETRY_DELAY);
+            };
+            if tasks >= max_tasks {
+                *count = Some(tasks);
+                Outcome::Full
+            } else {
+                let row: Row = sqlx::query_as(sql::INSERT)
+                    .bind(title)
+                    .bind(owner_id)
+                    .bind(owner_name)
+                    .fetch_one(&mut **transaction)
+                    .await?;
+                *count = Some(tasks + 1);
+                Outcome::Created(task(row)?)
             }
+        }
+        Write::Update { id, owner, changes } => {
+            let TaskChanges { title, completed } = changes;
+            let query = match owner {
+                None => sqlx::query_as(sql::UPDATE_ANY)
+                    .bind(title)
+                    .bind(completed)
+                    .bind(id),
+                Some(owner) => sqlx::query_as(sql::UPDATE_OWNED)
+                    .bind(title)
+                    .bind(completed)
+                    .bind(id)
+                    .bind(owner),
+            };
+            let row: Option<Row> = query.fetch_optional(&mut **transaction).await?;
+            Outcome::Updated(row.map(task).transpose()?)
+        }
+        Write::Delete { id } => {
+            let deleted = sqlx::query(sql::DELETE)
+                .bind(id)
+                .execute(&mut **transaction)
+                .await?
+                .rows_affected()
+                > 0;
+            if deleted {
+                *count = count.map(|tasks| tasks - 1);
+            }
+            Outcome::Deleted(deleted)
         }
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl TaskStore for PgStore {
+    fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>> {
+        Box::pin(async move {
+            let rows: Vec<Row> = match scope {
+                Scope::All => sqlx::query_as(sql::LIST_ALL).fetch_all(&self.pool).await,
+                Scope::OwnedBy(owner) => {
+                    sqlx::query_as(sql::LIST_OWNED)
+                        .bind(owner)
+                        .fetch_all(&self.pool)
+                        .await
+                }
+            }
+            .map_err(unavailable)?;
+            rows.into_iter()
+                .map(task)
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)
+        })
+    }
 
-    #[test]
-    fn long_tokens_are_replaced_with_the_margin_left_short_ones_at_half_life() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let hours = |h: u64| Duration::from_secs(h * 3600);
-        assert_eq!(
-            refresh_delay(now + hours(24), now),
-            hours(24) - REFRESH_MARGIN
-        );
-        assert_eq!(
-            refresh_delay(now + Duration::from_secs(4), now),
-            Duration::from_secs(2)
-        );
-        assert_eq!(
-            refresh_delay(now - hours(1), now),
-            Duration::ZERO,
-            "expired"
-        );
+    fn create(&self, draft: TaskDraft) -> StoreFuture<'_, Task> {
+        Box::pin(self.writer.create(draft))
+    }
+
+    fn update<'a>(
+        &'a self,
+        id: u64,
+        scope: Scope<'a>,
+        changes: TaskChanges,
+    ) -> StoreFuture<'a, Option<Task>> {
+        Box::pin(self.writer.update(id, scope, changes))
+    }
+
+    fn delete(&self, id: u64) -> StoreFuture<'_, bool> {
+        Box::pin(self.writer.delete(id))
     }
 }

@@ -29,6 +29,33 @@ pub struct StoreSettings {
     /// Longest wait for a connection, a lock (SQLite `busy_timeout`) or a statement (PostgreSQL
     /// `statement_timeout`): past it the request fails with 503 instead of hanging.
     pub timeout: Duration,
+    /// How the writer groups concurrent writes into one transaction (see `store::batch`).
+    pub batch: BatchLimits,
+}
+
+/// Bounds of one group commit: the writer takes the writes that are waiting, up to `max`, and
+/// waits at most `wait` after the first for more to arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// Writes in one transaction, at most (`DATABASE_BATCH_MAX`).
+    pub max: usize,
+    /// Longest wait for more writes once one is waiting (`DATABASE_BATCH_WAIT_MICROS`); zero
+    /// takes only what is already queued.
+    pub wait: Duration,
+}
+
+impl BatchLimits {
+    pub const DEFAULT_MAX: usize = 256;
+    pub const DEFAULT_WAIT: Duration = Duration::from_micros(500);
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        Self {
+            max: Self::DEFAULT_MAX,
+            wait: Self::DEFAULT_WAIT,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +106,9 @@ impl StoreSettings {
     ///   app's Azure identity as the password, chosen as for Key Vault: see `crate::azure`);
     /// - `DATABASE_MAX_CONNECTIONS` (default 5), `DATABASE_TIMEOUT_SECS` (default 5): pool size,
     ///   and the longest wait for a connection, a lock or a statement;
-    /// - `TASKS_MAX` (default 10,000): most tasks kept, so one list stays a bounded answer.
+    /// - `TASKS_MAX` (default 10,000): most tasks kept, so one list stays a bounded answer;
+    /// - `DATABASE_BATCH_MAX` (default 256), `DATABASE_BATCH_WAIT_MICROS` (default 1000): the
+    ///   group commit's bounds, writes per transaction and the wait for more.
     pub fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
         let auth = match vars.choice("DATABASE_AUTH", &["password", "entra"])? {
             Some("entra") => PgAuth::Entra {
@@ -99,6 +128,22 @@ impl StoreSettings {
             max_tasks: vars.number("TASKS_MAX", 10_000, 1..=10_000_000)?,
             max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
             timeout: vars.seconds("DATABASE_TIMEOUT_SECS", 5, 1..=60)?,
+            batch: BatchLimits::from_vars(vars)?,
+        })
+    }
+}
+
+impl BatchLimits {
+    fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
+        let max = vars.number("DATABASE_BATCH_MAX", Self::DEFAULT_MAX as u64, 1..=10_000)?;
+        let wait = vars.number(
+            "DATABASE_BATCH_WAIT_MICROS",
+            Self::DEFAULT_WAIT.as_micros() as u64,
+            0..=1_000_000,
+        )?;
+        Ok(Self {
+            max: usize::try_from(max).unwrap_or(usize::MAX),
+            wait: Duration::from_micros(wait),
         })
     }
 }

@@ -3,23 +3,45 @@
 //! WAL lets readers and the writer work at once; `synchronous=FULL` makes every commit reach the
 //! disk before the API answers (NORMAL could lose the last commits on a power cut, and the API's
 //! promise is that an acknowledged change is durable); `busy_timeout` bounds the wait for the
-//! write lock; foreign keys are enforced. Writes go through one connection, reads through a pool
-//! of `DATABASE_MAX_CONNECTIONS`.
+//! write lock; foreign keys are enforced.
+//!
+//! Writes go to one connection, through the group commit ([`super::batch`]): its transactions
+//! run on Tokio's blocking threads. Reads run on the caller's thread, on one of a few read-only
+//! connections: a read of the task list takes microseconds, less than handing it to another
+//! thread and back, which is what a read through sqlx costs (measured in docs/decisions.md).
+//! sqlx still applies the migrations, as it did before (its `_sqlx_migrations` table).
 
 use std::{
-    fs::{File, TryLockError},
+    fs::File,
     path::Path,
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError, TryLockError,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-
-use super::{
-    OpenError, StoreSettings, migrations,
-    sql::{Pool, SqlStore},
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use shared::Task;
+use sqlx::{
+    Connection as _,
+    sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous},
 };
 
-pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<SqlStore, OpenError> {
+use super::{
+    OpenError, Scope, StoreError, StoreFuture, StoreSettings, TaskChanges, TaskDraft, TaskStore,
+    batch::{BatchError, Engine, Outcome, Write, Writer},
+    migrations, sql,
+};
+
+/// Tasks in an SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    readers: Readers,
+    writer: Writer,
+}
+
+pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<SqliteStore, OpenError> {
     let shown = path.display();
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(folder).await.map_err(|e| {
@@ -29,34 +51,269 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<SqlSto
             ))
         })?;
     }
+    migrate(path, settings.timeout).await?;
+    let cannot_open =
+        |e: rusqlite::Error| OpenError(format!("cannot open the SQLite database {shown}: {e}"));
+    let readers = (0..settings.max_connections)
+        .map(|_| connect(path, settings.timeout, Access::Read).map(Mutex::new))
+        .collect::<Result<_, _>>()
+        .map_err(cannot_open)?;
+    let engine = SqliteEngine {
+        connection: Arc::new(Mutex::new(
+            connect(path, settings.timeout, Access::Write).map_err(cannot_open)?,
+        )),
+        max_tasks: i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
+    };
+    Ok(SqliteStore {
+        readers: Readers {
+            connections: readers,
+            next: AtomicUsize::new(0),
+        },
+        writer: Writer::spawn(engine, settings.batch, settings.timeout, settings.max_tasks),
+    })
+}
+
+/// Creates the file (in WAL mode) if needed and applies the migrations, with sqlx's migrator on
+/// one connection, under [`MigrationLock`].
+async fn migrate(path: &Path, timeout: Duration) -> Result<(), OpenError> {
+    let shown = path.display();
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(settings.timeout)
-        .foreign_keys(true);
-    let connect = |connections: u32| {
-        SqlitePoolOptions::new()
-            .max_connections(connections)
-            .acquire_timeout(settings.timeout)
-            // A file on this machine does not drop connections: no ping before every query.
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-    };
-    let cannot_open =
-        |e: sqlx::Error| OpenError(format!("cannot open the SQLite database {shown}: {e}"));
-    let writes = connect(1).await.map_err(cannot_open)?;
-    let reads = connect(settings.max_connections)
+        .busy_timeout(timeout);
+    let mut connection = SqliteConnection::connect_with(&options)
         .await
-        .map_err(cannot_open)?;
-    let store = SqlStore::new(Pool::Sqlite { reads, writes }, settings.max_tasks, None);
-    let _lock = MigrationLock::acquire(path, settings.timeout).await?;
-    store
-        .migrate(&migrations::sqlite())
+        .map_err(|e| OpenError(format!("cannot open the SQLite database {shown}: {e}")))?;
+    let lock = MigrationLock::acquire(path, timeout).await?;
+    migrations::sqlite()
+        .run(&mut connection)
         .await
         .map_err(|e| OpenError(format!("cannot migrate the SQLite database {shown}: {e}")))?;
-    Ok(store)
+    drop(lock);
+    connection
+        .close()
+        .await
+        .map_err(|e| OpenError(format!("cannot close the SQLite database {shown}: {e}")))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// A connection to the migrated file, with the store's settings.
+fn connect(path: &Path, timeout: Duration, access: Access) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(timeout)?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", true)?;
+    if access == Access::Read {
+        // A read connection that tried to write would be a bug: make it an error.
+        connection.pragma_update(None, "query_only", true)?;
+    }
+    Ok(connection)
+}
+
+/// The read connections, each used by one caller at a time on the caller's own thread.
+#[derive(Debug)]
+struct Readers {
+    connections: Box<[Mutex<Connection>]>,
+    /// Where the next read starts looking for a free connection, so reads spread over them.
+    next: AtomicUsize,
+}
+
+impl Readers {
+    /// A free connection, or (all busy) the next one once its read is done: as many reads run
+    /// at once as there are threads, so a busy connection is free again within one read.
+    fn connection(&self) -> MutexGuard<'_, Connection> {
+        let count = self.connections.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for offset in 0..count {
+            match self.connections[(start + offset) % count].try_lock() {
+                Ok(connection) => return connection,
+                // A panic during a read leaves the connection usable (no transaction is open).
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        self.connections[start % count]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn list(&self, scope: Scope<'_>) -> rusqlite::Result<Vec<Task>> {
+        let connection = self.connection();
+        let (sql, owner) = match scope {
+            Scope::All => (sql::LIST_ALL, None),
+            Scope::OwnedBy(owner) => (sql::LIST_OWNED, Some(owner)),
+        };
+        let mut statement = connection.prepare_cached(sql)?;
+        let rows = match owner {
+            None => statement.query_map([], read_task)?,
+            Some(owner) => statement.query_map([owner], read_task)?,
+        };
+        rows.collect()
+    }
+}
+
+/// The group commit's writer: one connection, used on Tokio's blocking threads.
+#[derive(Debug)]
+struct SqliteEngine {
+    connection: Arc<Mutex<Connection>>,
+    max_tasks: i64,
+}
+
+impl Engine for SqliteEngine {
+    async fn commit(&mut self, writes: Arc<[Write]>) -> Result<Vec<Outcome>, BatchError> {
+        let connection = self.connection.clone();
+        let max_tasks = self.max_tasks;
+        tokio::task::spawn_blocking(move || {
+            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            apply(&mut connection, &writes, max_tasks)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(BatchError::Failed(StoreError::Unavailable(format!(
+                "the SQLite writer failed: {e}"
+            ))))
+        })
+    }
+}
+
+/// `writes` in one `BEGIN IMMEDIATE` transaction (the write lock is taken first, so the count of
+/// tasks read inside cannot change under it), then `COMMIT`, which returns once the WAL is
+/// synced. On error, dropping the transaction rolls it back.
+fn apply(
+    connection: &mut Connection,
+    writes: &[Write],
+    max_tasks: i64,
+) -> Result<Vec<Outcome>, BatchError> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(failed)?;
+    let mut count = None;
+    let outcomes = writes
+        .iter()
+        .enumerate()
+        .map(|(index, write)| {
+            apply_one(&transaction, write, &mut count, max_tasks).map_err(|error| {
+                if matches!(
+                    error.sqlite_error_code(),
+                    Some(ErrorCode::ConstraintViolation)
+                ) {
+                    BatchError::Refused {
+                        index,
+                        error: unavailable(error),
+                    }
+                } else {
+                    failed(error)
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    transaction.commit().map_err(failed)?;
+    Ok(outcomes)
+}
+
+/// One write; `count` is the number of tasks once the batch has read it (at its first create).
+fn apply_one(
+    connection: &Connection,
+    write: &Write,
+    count: &mut Option<i64>,
+    max_tasks: i64,
+) -> rusqlite::Result<Outcome> {
+    Ok(match write {
+        Write::Create(TaskDraft {
+            title,
+            owner_id,
+            owner_name,
+        }) => {
+            let tasks = match *count {
+                Some(tasks) => tasks,
+                None => connection
+                    .prepare_cached(sql::COUNT)?
+                    .query_row([], |row| row.get(0))?,
+            };
+            if tasks >= max_tasks {
+                *count = Some(tasks);
+                Outcome::Full
+            } else {
+                let task = connection
+                    .prepare_cached(sql::INSERT)?
+                    .query_row(params![title, owner_id, owner_name], read_task)?;
+                *count = Some(tasks + 1);
+                Outcome::Created(task)
+            }
+        }
+        Write::Update { id, owner, changes } => {
+            let TaskChanges { title, completed } = changes;
+            let updated = match owner {
+                None => connection
+                    .prepare_cached(sql::UPDATE_ANY)?
+                    .query_row(params![title, completed, id], read_task),
+                Some(owner) => connection
+                    .prepare_cached(sql::UPDATE_OWNED)?
+                    .query_row(params![title, completed, id, owner], read_task),
+            };
+            Outcome::Updated(updated.optional()?)
+        }
+        Write::Delete { id } => {
+            let deleted = connection.prepare_cached(sql::DELETE)?.execute([id])? > 0;
+            if deleted {
+                *count = count.map(|tasks| tasks - 1);
+            }
+            Outcome::Deleted(deleted)
+        }
+    })
+}
+
+fn read_task(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
+    let id: i64 = row.get(0)?;
+    Ok(Task {
+        id: u64::try_from(id).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, id))?,
+        title: row.get(1)?,
+        completed: row.get(2)?,
+        owner_id: row.get(3)?,
+        owner_name: row.get(4)?,
+    })
+}
+
+fn unavailable(error: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+fn failed(error: rusqlite::Error) -> BatchError {
+    BatchError::Failed(unavailable(error))
+}
+
+impl TaskStore for SqliteStore {
+    fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>> {
+        let result = self.readers.list(scope).map_err(unavailable);
+        Box::pin(async move { result })
+    }
+
+    fn create(&self, draft: TaskDraft) -> StoreFuture<'_, Task> {
+        Box::pin(self.writer.create(draft))
+    }
+
+    fn update<'a>(
+        &'a self,
+        id: u64,
+        scope: Scope<'a>,
+        changes: TaskChanges,
+    ) -> StoreFuture<'a, Option<Task>> {
+        Box::pin(self.writer.update(id, scope, changes))
+    }
+
+    fn delete(&self, id: u64) -> StoreFuture<'_, bool> {
+        Box::pin(self.writer.delete(id))
+    }
 }
 
 /// An exclusive lock on `<database>.migrate-lock` while migrations run. sqlx's migrator locks
@@ -75,7 +332,9 @@ impl MigrationLock {
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(Self(file)),
-                Err(TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                Err(std::fs::TryLockError::WouldBlock)
+                    if tokio::time::Instant::now() < deadline =>
+                {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 Err(e) => {

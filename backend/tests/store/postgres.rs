@@ -15,7 +15,10 @@ use backend::store::{
 };
 use testkit::postgres::TestPostgres;
 
-use crate::support::{draft, new_postgres_database, open, postgres, settings};
+use crate::support::{
+    draft, first_migration, new_postgres_database, open, postgres, settings, shipped_migrations,
+    the_count_starts_from_existing_tasks,
+};
 
 /// Migrations run once on an empty database; a second start finds them applied and keeps the
 /// data; replicas starting at the same moment take turns (sqlx's advisory lock) and all start.
@@ -36,10 +39,17 @@ async fn migrations_are_idempotent_and_safe_for_replicas_starting_together() {
         .await
         .expect("create");
     drop(stores);
+    let applied = (1..=shipped_migrations("postgres"))
+        .map(|version| format!("{version}|t"))
+        .collect::<Vec<_>>()
+        .join("\n");
     assert_eq!(
-        cluster.psql("tasks", "SELECT version, success FROM _sqlx_migrations"),
-        "1|t",
-        "one migration, applied once"
+        cluster.psql(
+            "tasks",
+            "SELECT version, success FROM _sqlx_migrations ORDER BY version"
+        ),
+        applied,
+        "each migration applied once"
     );
 
     let again = open(&config).await;
@@ -54,8 +64,31 @@ async fn migrations_are_idempotent_and_safe_for_replicas_starting_together() {
     assert!(next.id > task.id);
     assert_eq!(
         cluster.psql("tasks", "SELECT COUNT(*) FROM _sqlx_migrations"),
-        "1"
+        shipped_migrations("postgres").to_string()
     );
+}
+
+/// A database made before the task count (migration 1 only, three tasks): after the upgrade,
+/// `TASKS_MAX` counts the tasks that were there and follows deletes made by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_database_counts_its_existing_tasks() {
+    let cluster = TestPostgres::start();
+    let url = new_postgres_database(&cluster, "tasks");
+    let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+    first_migration("postgres")
+        .run(&pool)
+        .await
+        .expect("the first migration");
+    cluster.psql(
+        "tasks",
+        "INSERT INTO tasks (title, owner_id, owner_name) VALUES ('1', 'a', 'A'), ('2', 'a', 'A'), ('3', 'a', 'A')",
+    );
+
+    let store = open(&settings(postgres(&url, PgAuth::Password), 4)).await;
+    the_count_starts_from_existing_tasks(store, async || {
+        cluster.psql("tasks", "DELETE FROM tasks WHERE title = '1'");
+    })
+    .await;
 }
 
 /// The server going away is a store error (the API's 503), not a hang or a crash; when it is

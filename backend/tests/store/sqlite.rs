@@ -3,7 +3,10 @@
 use backend::store::{Scope, TaskChanges};
 use sqlx::{Connection, SqliteConnection, sqlite::SqliteConnectOptions};
 
-use crate::support::{draft, open, settings, sqlite_at};
+use crate::support::{
+    draft, first_migration, open, settings, shipped_migrations, sqlite_at,
+    the_count_starts_from_existing_tasks,
+};
 
 /// The file and its folders are created on first start, in WAL mode; tasks, their changes and
 /// the id sequence are all there after the store is closed and opened again.
@@ -57,7 +60,11 @@ async fn creates_its_file_and_keeps_tasks_and_ids_across_restarts() {
         .fetch_one(&mut connection)
         .await
         .expect("migrations");
-    assert_eq!(applied, 1, "the second start applied nothing again");
+    assert_eq!(
+        applied,
+        shipped_migrations("sqlite"),
+        "each migration applied once: the second start applied nothing again"
+    );
 }
 
 /// Processes starting together on one file take turns migrating: all of them start.
@@ -97,4 +104,37 @@ async fn a_file_that_is_not_a_database_is_a_clear_start_up_error() {
         message.contains(&path.display().to_string()) && message.contains("not a database"),
         "{message}"
     );
+}
+
+/// A database made before the task count (migration 1 only, three tasks): after the upgrade,
+/// `TASKS_MAX` counts the tasks that were there and follows deletes made by hand.
+#[tokio::test]
+async fn an_upgraded_database_counts_its_existing_tasks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tasks.db");
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true);
+    let mut connection = SqliteConnection::connect_with(&options)
+        .await
+        .expect("create the file");
+    first_migration("sqlite")
+        .run(&mut connection)
+        .await
+        .expect("the first migration");
+    sqlx::raw_sql(
+        "INSERT INTO tasks (title, owner_id, owner_name) VALUES ('1', 'a', 'A'), ('2', 'a', 'A'), ('3', 'a', 'A')",
+    )
+    .execute(&mut connection)
+    .await
+    .expect("tasks from before");
+
+    let store = open(&settings(sqlite_at(&path), 4)).await;
+    the_count_starts_from_existing_tasks(store, async || {
+        sqlx::raw_sql("DELETE FROM tasks WHERE title = '1'")
+            .execute(&mut connection)
+            .await
+            .expect("delete by hand");
+    })
+    .await;
 }

@@ -1,0 +1,368 @@
+//! Group commit: the writes of concurrent requests share one transaction, so one fsync.
+//!
+//! A durable store sends its writes to one [`Writer`]. A request queues its write and waits; the
+//! writer task takes what is waiting (at most `max` writes, waiting at most `wait` after the first
+//! for more), applies the writes one after another in one transaction, commits with the engine's
+//! durability settings, and only then answers each request. Under load, one fsync (the cost of a
+//! durable write, milliseconds) serves a whole batch instead of one request.
+//!
+//! Each write keeps the meaning it has alone: the writes of a batch run in order, each seeing the
+//! ones before it, so `TASKS_MAX`, the owner check of an update and an update racing a delete
+//! behave as if the requests had come one by one. A write the database refuses by itself (a
+//! constraint) fails alone: the transaction is rolled back and the others run again without it.
+//! Any other failure (a statement, the commit, the connection) fails every request of the batch
+//! with the same error, and none of its writes is kept: nothing is acknowledged that is not on
+//! disk.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use shared::Task;
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
+
+use super::{BatchLimits, Scope, StoreError, TaskChanges, TaskDraft};
+
+/// One change of the task table, as the writer applies it.
+#[derive(Debug, Clone)]
+pub(super) enum Write {
+    Create(TaskDraft),
+    /// `owner`: only if the task is this owner's (`Scope::OwnedBy`).
+    Update {
+        id: i64,
+        owner: Option<String>,
+        changes: TaskChanges,
+    },
+    Delete {
+        id: i64,
+    },
+}
+
+/// What one write did.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    Created(Task),
+    /// Not created: the store holds `TASKS_MAX` tasks.
+    Full,
+    /// The updated task, or `None` if there is no such task in scope.
+    Updated(Option<Task>),
+    Deleted(bool),
+}
+
+/// Why a batch was not committed.
+#[derive(Debug)]
+pub(super) enum BatchError {
+    /// The database refused the write at `index` by itself (a constraint): only its request
+    /// fails, and the others are tried again without it.
+    Refused { index: usize, error: StoreError },
+    /// Anything else: every request of the batch fails with this error.
+    Failed(StoreError),
+}
+
+/// A store's engine as the writer uses it.
+pub(super) trait Engine: Send + 'static {
+    /// Applies `writes` in order in one transaction and commits it: the outcome of each write,
+    /// or why nothing was committed.
+    fn commit(
+        &mut self,
+        writes: Arc<[Write]>,
+    ) -> impl Future<Output = Result<Vec<Outcome>, BatchError>> + Send;
+}
+
+/// A queued write and where its answer goes.
+#[derive(Debug)]
+struct Pending {
+    write: Write,
+    answer: oneshot::Sender<Result<Outcome, StoreError>>,
+    /// Past this, the write is answered with an error instead of being applied.
+    deadline: Instant,
+}
+
+/// The queue to a store's writer task. The task stops when the queue is dropped, after it has
+/// answered every write already queued.
+#[derive(Debug)]
+pub(super) struct Writer {
+    queue: mpsc::Sender<Pending>,
+    /// Longest wait of a write for its turn (the store's timeout).
+    timeout: Duration,
+    /// `TASKS_MAX`, for the error of [`Outcome::Full`].
+    max_tasks: u64,
+}
+
+impl Writer {
+    /// Starts the writer task of `engine` on the current Tokio runtime.
+    pub(super) fn spawn(
+        engine: impl Engine,
+        limits: BatchLimits,
+        timeout: Duration,
+        max_tasks: u64,
+    ) -> Self {
+        // Room for a few batches: past it, requests wait (bounded by `timeout`) to be queued.
+        let (queue, receiver) = mpsc::channel(limits.max.saturating_mul(4));
+        tokio::spawn(run(engine, receiver, limits));
+        Self {
+            queue,
+            timeout,
+            max_tasks,
+        }
+    }
+
+    pub(super) async fn create(&self, draft: TaskDraft) -> Result<Task, StoreError> {
+        match self.submit(Write::Create(draft)).await? {
+            Outcome::Created(task) => Ok(task),
+            Outcome::Full => Err(StoreError::Full {
+                limit: usize::try_from(self.max_tasks).unwrap_or(usize::MAX),
+            }),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub(super) async fn update(
+        &self,
+        id: u64,
+        scope: Scope<'_>,
+        changes: TaskChanges,
+    ) -> Result<Option<Task>, StoreError> {
+        // An id past i64::MAX cannot exist.
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        let owner = match scope {
+            Scope::All => None,
+            Scope::OwnedBy(owner) => Some(owner.to_owned()),
+        };
+        match self.submit(Write::Update { id, owner, changes }).await? {
+            Outcome::Updated(task) => Ok(task),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub(super) async fn delete(&self, id: u64) -> Result<bool, StoreError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(false);
+        };
+        match self.submit(Write::Delete { id }).await? {
+            Outcome::Deleted(deleted) => Ok(deleted),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Queues `write` and waits for its outcome, which comes after its batch committed.
+    async fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
+        let deadline = Instant::now() + self.timeout;
+        let (answer, outcome) = oneshot::channel();
+        let pending = Pending {
+            write,
+            answer,
+            deadline,
+        };
+        match tokio::time::timeout_at(deadline, self.queue.send(pending)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(stopped()),
+            Err(_) => {
+                return Err(StoreError::Unavailable(format!(
+                    "the write queue stayed full for {} s",
+                    self.timeout.as_secs_f32()
+                )));
+            }
+        }
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the task writer stopped".into())
+}
+
+fn unexpected(outcome: &Outcome) -> StoreError {
+    StoreError::Unavailable(format!(
+        "the task writer answered {outcome:?} to another kind of write"
+    ))
+}
+
+async fn run(mut engine: impl Engine, mut queue: mpsc::Receiver<Pending>, limits: BatchLimits) {
+    let mut batch = Vec::with_capacity(limits.max);
+    while gather(&mut queue, limits, &mut batch).await {
+        let now = Instant::now();
+        let (live, late): (Vec<_>, Vec<_>) = batch.drain(..).partition(|p| p.deadline > now);
+        for pending in late {
+            let _ = pending.answer.send(Err(StoreError::Unavailable(
+                "the write waited for its turn longer than the store's timeout".into(),
+            )));
+        }
+        commit(&mut engine, live).await;
+    }
+}
+
+/// Fills `batch` with the next writes: waits for one, then takes what is queued and what arrives
+/// within `limits.wait`, up to `limits.max`. False once the queue is closed and empty.
+async fn gather(
+    queue: &mut mpsc::Receiver<Pending>,
+    limits: BatchLimits,
+    batch: &mut Vec<Pending>,
+) -> bool {
+    if queue.recv_many(batch, limits.max).await == 0 {
+        return false;
+    }
+    let until = Instant::now() + limits.wait;
+    while batch.len() < limits.max {
+        let room = limits.max - batch.len();
+        match tokio::time::timeout_at(until, queue.recv_many(batch, room)).await {
+            Ok(received) if received > 0 => {}
+            _ => break,
+        }
+    }
+    true
+}
+
+/// Commits `batch` and answers each of its requests.
+async fn commit(engine: &mut impl Engine, mut batch: Vec<Pending>) {
+    while !batch.is_empty() {
+        let writes: Arc<[Write]> = batch.iter().map(|p| p.write.clone()).collect();
+        match engine.commit(writes).await {
+            Ok(outcomes) => {
+                for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = pending.answer.send(Ok(outcome));
+                }
+                return;
+            }
+            Err(BatchError::Refused { index, error }) if index < batch.len() => {
+                let refused = batch.remove(index);
+                let _ = refused.answer.send(Err(error));
+            }
+            Err(BatchError::Refused { error, .. } | BatchError::Failed(error)) => {
+                if batch.len() > 1 {
+                    tracing::warn!(writes = batch.len(), %error, "a group commit failed");
+                }
+                for pending in batch {
+                    let _ = pending.answer.send(Err(error.clone()));
+                }
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records the batches it is given; refuses titles starting with "refuse", fails batches
+    /// holding a title starting with "fail".
+    #[derive(Debug, Clone, Default)]
+    struct Recorder {
+        batches: Arc<Mutex<Vec<Vec<String>>>>,
+    }
+
+    impl Engine for Recorder {
+        fn commit(
+            &mut self,
+            writes: Arc<[Write]>,
+        ) -> impl Future<Output = Result<Vec<Outcome>, BatchError>> + Send {
+            let batches = self.batches.clone();
+            async move {
+                let titles: Vec<String> = writes
+                    .iter()
+                    .map(|w| match w {
+                        Write::Create(draft) => draft.title.clone(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                batches
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(titles.clone());
+                if let Some(index) = titles.iter().position(|t| t.starts_with("refuse")) {
+                    return Err(BatchError::Refused {
+                        index,
+                        error: StoreError::Unavailable(format!("refused {}", titles[index])),
+                    });
+                }
+                if titles.iter().any(|t| t.starts_with("fail")) {
+                    return Err(BatchError::Failed(StoreError::Unavailable("disk".into())));
+                }
+                Ok(titles
+                    .into_iter()
+                    .enumerate()
+                    .map(|(id, title)| {
+                        Outcome::Created(Task {
+                            id: id as u64,
+                            title,
+                            completed: false,
+                            owner_id: "o".into(),
+                            owner_name: "O".into(),
+                        })
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    fn draft(title: &str) -> TaskDraft {
+        TaskDraft {
+            title: title.into(),
+            owner_id: "o".into(),
+            owner_name: "O".into(),
+        }
+    }
+
+    fn writer(engine: Recorder, max: usize) -> Writer {
+        let limits = BatchLimits {
+            max,
+            wait: Duration::from_millis(50),
+        };
+        Writer::spawn(engine, limits, Duration::from_secs(5), 100)
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_share_batches_bounded_in_count() {
+        let engine = Recorder::default();
+        let writer = writer(engine.clone(), 3);
+        let results = tokio::join!(
+            writer.create(draft("a")),
+            writer.create(draft("b")),
+            writer.create(draft("c")),
+            writer.create(draft("d")),
+        );
+        assert!(results.0.is_ok() && results.3.is_ok());
+        let batches = engine.batches.lock().expect("batches").clone();
+        assert_eq!(batches, [vec!["a", "b", "c"], vec!["d"]]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_fails_alone_and_a_failed_batch_fails_every_write() {
+        let engine = Recorder::default();
+        let writer = writer(engine.clone(), 10);
+        let (a, refused, b) = tokio::join!(
+            writer.create(draft("a")),
+            writer.create(draft("refuse me")),
+            writer.create(draft("b")),
+        );
+        assert_eq!(a.expect("a").title, "a");
+        assert_eq!(b.expect("b").title, "b");
+        assert!(
+            matches!(refused, Err(StoreError::Unavailable(ref m)) if m == "refused refuse me"),
+            "{refused:?}"
+        );
+
+        let (c, failing) = tokio::join!(writer.create(draft("c")), writer.create(draft("fail")));
+        for result in [c, failing] {
+            assert!(
+                matches!(result, Err(StoreError::Unavailable(ref m)) if m == "disk"),
+                "{result:?}"
+            );
+        }
+        let batches = engine.batches.lock().expect("batches").clone();
+        assert_eq!(
+            batches,
+            [
+                vec!["a", "refuse me", "b"],
+                vec!["a", "b"],
+                vec!["c", "fail"]
+            ]
+        );
+    }
+}
