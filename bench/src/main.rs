@@ -1,59 +1,80 @@
-//! `cargo xtask bench`: the API's throughput on this machine, measured end to end.
+//! `cargo xtask bench`: the API's throughput on this machine, measured end to end, for every
+//! task store side by side.
 //!
 //! Builds the release `backend`, serves the test keys from an in-process stand-in for Entra ID,
-//! starts the API pointed at it with the chosen task store (in memory, an SQLite file in a
-//! temporary folder, or a throwaway PostgreSQL cluster), mints one valid token, loads
-//! `GET /api/tasks` and then `POST /api/tasks` with `wrk` (2 threads, 32 connections; a Lua
-//! script makes the POSTs) and prints requests/s, p99 latency, the API's peak RSS (`VmHWM`), the
-//! API's CPU time per request and the machine's load average. Everything it starts is stopped
-//! before it returns.
+//! mints one valid token, then runs rounds: in each, every store in turn (in memory, an SQLite
+//! file in a temporary folder, a database in a throwaway PostgreSQL cluster) gets a freshly
+//! started API with a fresh database, a few tasks, then `GET /api/tasks` and `POST
+//! /api/tasks` loads from `wrk` (2 threads, 32 connections). Measuring the stores alternately in
+//! the same run keeps the machine's drift out of their ratios. It prints each load as it ends,
+//! then the medians as a Markdown table with each store's throughput as a ratio of the in-memory
+//! store's, SQLite's targets, and what else used the CPU meanwhile. Everything it starts is
+//! stopped before it returns.
 //!
 //! A crate of its own, run by `cargo xtask bench`, so that xtask's other tasks do not compile the
 //! test kit (and its TLS and PostgreSQL stand-ins) before they can start.
 
+mod api;
+mod machine;
+mod report;
+mod wrk;
+
 use std::{
-    path::Path,
-    process::{Child, Command, Stdio},
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
     time::{Duration, Instant},
 };
 
+use clap::Parser;
 use serde_json::json;
-use testkit::{CLIENT_ID, KeyServer, TENANT_ID, TestKey, postgres::TestPostgres};
+use testkit::{KeyServer, TestKey};
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Seconds of load per run.
-    #[arg(long, default_value_t = 10)]
+use crate::{
+    api::{Api, Databases, Store},
+    report::{Contender, Measurement},
+    wrk::Request,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    bin_name = "cargo xtask bench",
+    about = "Load-test GET and POST /api/tasks of the release API with wrk, for every task store alternately, and report req/s (as a ratio of the in-memory store's), p99, CPU and peak RSS."
+)]
+struct Args {
+    /// Task stores to measure, one after the other in every round.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "memory,sqlite,postgres"
+    )]
+    stores: Vec<Store>,
+    /// Rounds; each measures every store once, against a freshly started API and database.
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
+    /// Seconds of each load.
+    #[arg(long, default_value_t = 8)]
     duration: u32,
-    /// Runs, each against a freshly started API.
-    #[arg(long, default_value_t = 1)]
-    runs: u32,
-    /// Path of the GET load (`/api/tasks` is the reference; others help locate costs).
-    #[arg(long, default_value = "/api/tasks")]
-    path: String,
-    /// Where the API keeps tasks.
-    #[arg(long, value_enum, default_value_t = Store::Memory)]
-    database: Store,
     /// Loads, in order: `get` (the GET path) and `post` (`POST /api/tasks`, one new task per
     /// request).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "get,post")]
     load: Vec<Load>,
-    /// Tasks in the store before the load (listed by every request).
+    /// Path of the GET load (`/api/tasks` is the reference; others help locate costs).
+    #[arg(long, default_value = "/api/tasks")]
+    path: String,
+    /// Tasks in the store before the loads (listed by every GET).
     #[arg(long, default_value_t = 5)]
     tasks: u32,
     /// Extra API configuration, e.g. `--env TOKEN_CACHE_ENTRIES=0`.
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
+    /// Also measure every store on this API binary (e.g. a release build of another commit),
+    /// alternately with the others: an A/B comparison in one run.
+    #[arg(long, value_name = "BINARY")]
+    compare: Option<PathBuf>,
     /// Use the existing target/release/backend.
     #[arg(long)]
     no_build: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Store {
-    Memory,
-    Sqlite,
-    Postgres,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -62,147 +83,235 @@ enum Load {
     Post,
 }
 
-/// wrk's request for the POST load (wrk runs it; see `wrk --help`, "-s").
-const POST_SCRIPT: &str = r#"wrk.method = "POST"
-wrk.body = '{"title":"benchmark task"}'
-wrk.headers["Content-Type"] = "application/json"
-"#;
-
-/// A fresh database for one run, and what must live as long as the run.
-enum RunDatabase {
-    Memory,
-    Sqlite(tempfile::TempDir),
-    Postgres(TestPostgres),
-}
-
-impl RunDatabase {
-    fn create(store: Store) -> Result<Self, String> {
-        Ok(match store {
-            Store::Memory => RunDatabase::Memory,
-            Store::Sqlite => RunDatabase::Sqlite(
-                tempfile::tempdir().map_err(|e| format!("temp dir for SQLite: {e}"))?,
-            ),
-            Store::Postgres => {
-                let cluster = TestPostgres::start();
-                cluster.create_owner("bench", "bench-password", "tasks");
-                RunDatabase::Postgres(cluster)
-            }
-        })
-    }
-
-    fn url(&self) -> String {
-        match self {
-            RunDatabase::Memory => "memory:".into(),
-            RunDatabase::Sqlite(dir) => format!("sqlite://{}/tasks.db", dir.path().display()),
-            RunDatabase::Postgres(cluster) => cluster.url("bench", Some("bench-password"), "tasks"),
-        }
-    }
-}
-
 fn parse_var(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .ok_or_else(|| format!("{text:?}: expected NAME=VALUE"))
 }
 
-/// What one run measured.
-#[derive(Debug)]
-struct Figures {
-    requests_per_sec: f64,
-    requests: u64,
-    p99: String,
-    peak_rss_kib: u64,
-    /// CPU time the API used during the load (user + system).
-    api_cpu: Duration,
-    /// The machine's 1-minute load average when the load ended.
-    load_average: String,
-    errors: Option<String>,
+fn main() -> ExitCode {
+    match run(&Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
-pub fn run(args: &Args) -> Result<(), String> {
-    crate::find_on_path("wrk").ok_or("wrk is not installed: apt-get install -y wrk")?;
-    let root = crate::workspace_root();
+/// What every run shares.
+struct Setup {
+    runtime: tokio::runtime::Runtime,
+    keys: KeyServer,
+    token: String,
+    script: tempfile::NamedTempFile,
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    find_on_path("wrk").ok_or("wrk is not installed: apt-get install -y wrk")?;
+    if args.stores.is_empty() || args.load.is_empty() || args.rounds == 0 {
+        return Err("nothing to measure: give --stores, --load and --rounds".into());
+    }
+    let root = workspace_root();
     if !args.no_build {
         build_release(&root)?;
     }
     let binary = root.join("target/release/backend");
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio runtime: {e}"))?;
-    let key = TestKey::primary();
-    let keys = runtime.block_on(KeyServer::start(&[&key]));
-    let mut claims = keys.claims("bench-user", &["Editor"]);
-    claims["exp"] = json!(testkit::now() + 4 * 3600);
-    let token = testkit::sign(&key, &claims);
-    let script = tempfile::Builder::new()
-        .suffix(".lua")
-        .tempfile()
-        .map_err(|e| format!("wrk script: {e}"))?;
-    std::fs::write(script.path(), POST_SCRIPT).map_err(|e| format!("wrk script: {e}"))?;
+    let setup = Setup::new()?;
+    let mut contenders: Vec<(Contender, &Path)> = args
+        .stores
+        .iter()
+        .map(|&store| {
+            let contender = Contender {
+                store,
+                compared: None,
+            };
+            (contender, binary.as_path())
+        })
+        .collect();
+    if let Some(other) = &args.compare {
+        let label = other.display().to_string();
+        contenders.extend(args.stores.iter().map(|&store| {
+            let contender = Contender {
+                store,
+                compared: Some(label.clone()),
+            };
+            (contender, other.as_path())
+        }));
+    }
+    let loads: Vec<(String, Request<'_>)> = args
+        .load
+        .iter()
+        .map(|load| match load {
+            Load::Get => (format!("GET {}", args.path), Request::Get(&args.path)),
+            Load::Post => (
+                "POST /api/tasks".to_owned(),
+                Request::Post(setup.script.path()),
+            ),
+        })
+        .collect();
 
     println!(
-        "store {:?}; wrk 2 threads, 32 connections, {}s per load; GET {} with {} tasks in the store, then POST /api/tasks",
-        args.database, args.duration, args.path, args.tasks
+        "{} at {}; {}; load average {}",
+        today(),
+        commit(&root),
+        machine::processors(),
+        machine::load_average()
     );
-    for run in 1..=args.runs {
-        let database = RunDatabase::create(args.database)?;
-        let mut vars = vec![
-            ("DATABASE_URL".to_owned(), database.url()),
-            // The POST load creates a task per request: no 507 during the measurement.
-            ("TASKS_MAX".to_owned(), "10000000".to_owned()),
-        ];
-        vars.extend(args.vars.iter().cloned());
-        let mut api = Api::start(&binary, &keys, &vars)?;
-        let result = runtime
-            .block_on(api.prepare(&token, args.tasks))
-            .and_then(|()| {
-                args.load
-                    .iter()
-                    .map(|load| {
-                        let (label, request) = match load {
-                            Load::Get => (format!("GET {}", args.path), Request::Get(&args.path)),
-                            Load::Post => {
-                                ("POST /api/tasks".to_owned(), Request::Post(script.path()))
-                            }
-                        };
-                        api.load(request, &token, args.duration)
-                            .map(|figures| (label, figures))
-                    })
-                    .collect::<Result<Vec<_>, String>>()
-            });
-        api.stop();
-        for (label, figures) in result? {
-            let cpu_per_request =
-                figures.api_cpu.as_secs_f64() * 1e6 / figures.requests.max(1) as f64;
-            println!(
-                "run {run}: {label}: {:.0} requests/s, p99 {}, peak RSS {:.1} MiB, API CPU {cpu_per_request:.1} µs/request, load average {}{}",
-                figures.requests_per_sec,
-                figures.p99,
-                figures.peak_rss_kib as f64 / 1024.0,
-                figures.load_average,
-                figures.errors.map(|e| format!(", {e}")).unwrap_or_default()
-            );
+    println!(
+        "{} round(s); in each, every store alternately: a fresh API and database, {} tasks, then {} for {} s each (wrk -t{} -c{})",
+        args.rounds,
+        args.tasks,
+        loads
+            .iter()
+            .map(|(label, _)| label.as_str())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        args.duration,
+        wrk::THREADS,
+        wrk::CONNECTIONS,
+    );
+    let started = Instant::now();
+    let sampler = machine::Sampler::start();
+    let mut databases = Databases::default();
+    let mut measurements = Vec::new();
+    for round in 0..args.rounds as usize {
+        // Each round starts with the next contender, so none always runs first.
+        for i in 0..contenders.len() {
+            let (contender, binary) = &contenders[(round + i) % contenders.len()];
+            for measurement in measure(args, &setup, &mut databases, contender, binary, &loads)? {
+                print_measurement(round + 1, &measurement);
+                measurements.push(measurement);
+            }
         }
     }
+    drop(databases);
+    let others = sampler.stop();
+    let elapsed = started.elapsed();
+
+    let order: Vec<Contender> = contenders.iter().map(|(c, _)| c.clone()).collect();
+    let labels: Vec<String> = loads.iter().map(|(label, _)| label.clone()).collect();
+    let rows = report::summarize(&measurements, &order, &labels);
+    println!(
+        "\nMedians of {} round(s), wrk -t{} -c{}, {} s per load:\n",
+        args.rounds,
+        wrk::THREADS,
+        wrk::CONNECTIONS,
+        args.duration
+    );
+    print!("{}", report::table(&rows));
+    println!();
+    for line in report::targets(&rows) {
+        println!("{line}");
+    }
+    println!(
+        "\nBeside the benchmark ({:.0} s, load average {} at the end), other processes used {}",
+        elapsed.as_secs_f64(),
+        machine::load_average(),
+        describe_others(&others, elapsed)
+    );
     Ok(())
 }
 
-/// What one wrk load sends.
-#[derive(Debug, Clone, Copy)]
-enum Request<'a> {
-    Get(&'a str),
-    /// `POST /api/tasks`, made by this wrk script.
-    Post(&'a Path),
+impl Setup {
+    fn new() -> Result<Self, String> {
+        let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("tokio runtime: {e}"))?;
+        let key = TestKey::primary();
+        let keys = runtime.block_on(KeyServer::start(&[&key]));
+        let mut claims = keys.claims("bench-user", &["Editor"]);
+        claims["exp"] = json!(testkit::now() + 4 * 3600);
+        let token = testkit::sign(&key, &claims);
+        let script = tempfile::Builder::new()
+            .suffix(".lua")
+            .tempfile()
+            .map_err(|e| format!("wrk script: {e}"))?;
+        std::fs::write(script.path(), wrk::POST_SCRIPT).map_err(|e| format!("wrk script: {e}"))?;
+        Ok(Self {
+            runtime,
+            keys,
+            token,
+            script,
+        })
+    }
 }
 
-/// The 1-minute load average of the machine (`/proc/loadavg`), to read figures against.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".into())
+/// Every load of one contender, on a freshly started API with a fresh database.
+fn measure(
+    args: &Args,
+    setup: &Setup,
+    databases: &mut Databases,
+    contender: &Contender,
+    binary: &Path,
+    loads: &[(String, Request<'_>)],
+) -> Result<Vec<Measurement>, String> {
+    let database = databases.create(contender.store)?;
+    let mut vars = vec![
+        ("DATABASE_URL".to_owned(), database.url()),
+        // The POST load creates a task per request: no 507 during the measurement.
+        ("TASKS_MAX".to_owned(), "10000000".to_owned()),
+    ];
+    vars.extend(args.vars.iter().cloned());
+    let api = Api::start(binary, &setup.keys, &vars)?;
+    setup
+        .runtime
+        .block_on(api.prepare(&setup.token, args.tasks))?;
+    let mut measurements = Vec::new();
+    for (label, request) in loads {
+        let cpu_before = api.cpu_time()?;
+        let wrk = wrk::run(api.base(), *request, &setup.token, args.duration)?;
+        let cpu = api.cpu_time()?.saturating_sub(cpu_before);
+        measurements.push(Measurement {
+            contender: contender.clone(),
+            load: label.clone(),
+            cpu_per_request: cpu / u32::try_from(wrk.requests.max(1)).unwrap_or(u32::MAX),
+            peak_rss_kib: api.peak_rss_kib()?,
+            wrk,
+        });
+    }
+    api.stop();
+    Ok(measurements)
+}
+
+fn print_measurement(round: usize, m: &Measurement) {
+    println!(
+        "round {round}: {}: {}: {:.0} requests/s, p99 {:.2} ms, API CPU {:.1} µs/request, peak RSS {:.1} MiB, load average {}{}",
+        m.contender.label(),
+        m.load,
+        m.wrk.requests_per_sec,
+        m.wrk.p99.as_secs_f64() * 1e3,
+        m.cpu_per_request.as_secs_f64() * 1e6,
+        m.peak_rss_kib as f64 / 1024.0,
+        machine::load_average(),
+        m.wrk
+            .errors
+            .as_ref()
+            .map(|e| format!(", errors: {e}"))
+            .unwrap_or_default()
+    );
+}
+
+/// `rustc 120.0 s (0.80 CPU), cc 10.1 s (0.07 CPU), …` for the five largest.
+fn describe_others(others: &[(String, Duration)], elapsed: Duration) -> String {
+    if others.is_empty() {
+        return "no measurable CPU".into();
+    }
+    let total: Duration = others.iter().map(|(_, cpu)| *cpu).sum();
+    let cpus = |cpu: Duration| cpu.as_secs_f64() / elapsed.as_secs_f64().max(1e-9);
+    let top: Vec<String> = others
+        .iter()
+        .take(5)
+        .map(|(name, cpu)| format!("{name} {:.1} s ({:.2} CPU)", cpu.as_secs_f64(), cpus(*cpu)))
+        .collect();
+    format!(
+        "{:.1} CPU-seconds, {:.2} CPUs on average: {}",
+        total.as_secs_f64(),
+        cpus(total),
+        top.join(", ")
+    )
 }
 
 fn build_release(root: &Path) -> Result<(), String> {
-    let status = Command::new(crate::cargo())
+    let status = Command::new(cargo())
         .args(["build", "--release", "--package", "backend"])
         .current_dir(root)
         .status()
@@ -213,223 +322,45 @@ fn build_release(root: &Path) -> Result<(), String> {
         .ok_or_else(|| format!("cargo build --release -p backend failed: {status}"))
 }
 
-/// The API process under test.
-struct Api {
-    child: Child,
-    address: String,
-}
-
-impl Api {
-    /// Starts the API on a free loopback port; its logs are discarded (the load would make
-    /// them the bottleneck of this process, not of the API).
-    fn start(binary: &Path, keys: &KeyServer, vars: &[(String, String)]) -> Result<Self, String> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map_err(|e| format!("find a free port: {e}"))?
-            .port();
-        let child = Command::new(binary)
-            .env_clear()
-            .envs([
-                ("AZURE_TENANT_ID", TENANT_ID),
-                ("AZURE_API_CLIENT_ID", CLIENT_ID),
-                ("AZURE_AUTHORITY_HOST", keys.authority_host()),
-                ("BIND_ADDRESS", "127.0.0.1"),
-                ("PORT", &port.to_string()),
-                ("LOG_FORMAT", "json"),
-            ])
-            .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(std::env::temp_dir())
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("start {}: {e}", binary.display()))?;
-        Ok(Self {
-            child,
-            address: format!("127.0.0.1:{port}"),
-        })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
-    }
-
-    /// Waits for `/ready` (bounded), then creates `tasks` tasks.
-    async fn prepare(&self, token: &str, tasks: u32) -> Result<(), String> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .no_proxy()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let ready = client.get(self.url("/ready")).send().await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err("the API was not ready within 15 s".into());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+/// `git describe`-like: the short commit, with `+changes` when the tree differs from it.
+fn commit(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(commit) => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|status| !status.is_empty());
+            format!("commit {commit}{}", if dirty { "+changes" } else { "" })
         }
-        for i in 0..tasks {
-            let response = client
-                .post(self.url("/api/tasks"))
-                .bearer_auth(token)
-                .header("content-type", "application/json")
-                .body(json!({ "title": format!("benchmark task {i}") }).to_string())
-                .send()
-                .await
-                .map_err(|e| format!("create a task: {e}"))?;
-            if response.status().as_u16() != 201 {
-                return Err(format!("create a task: status {}", response.status()));
-            }
-        }
-        Ok(())
-    }
-
-    fn load(&self, request: Request<'_>, token: &str, seconds: u32) -> Result<Figures, String> {
-        let cpu_before = self.cpu_time()?;
-        let mut wrk = Command::new("wrk");
-        wrk.args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency"])
-            .args(["-H", &format!("Authorization: Bearer {token}")]);
-        match request {
-            Request::Get(path) => wrk.arg(self.url(path)),
-            Request::Post(script) => wrk.arg("-s").arg(script).arg(self.url("/api/tasks")),
-        };
-        let output = wrk.output().map_err(|e| format!("wrk: {e}"))?;
-        let report = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            return Err(format!("wrk failed: {report}"));
-        }
-        let mut figures = parse_wrk(&report, self.peak_rss_kib()?)?;
-        figures.api_cpu = self.cpu_time()?.saturating_sub(cpu_before);
-        figures.load_average = load_average();
-        Ok(figures)
-    }
-
-    /// User + system CPU time of the API so far (`/proc/<pid>/stat` fields 14 and 15). Divided by
-    /// the requests served, it is the API's cost per request, which other load on the machine
-    /// changes far less than requests/s.
-    fn cpu_time(&self) -> Result<Duration, String> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .map_err(|e| format!("read /proc stat: {e}"))?;
-        // Fields after the command name, which is in parentheses and may contain spaces.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        let ticks: u64 = [11, 12]
-            .iter()
-            .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
-            .sum();
-        Ok(Duration::from_secs_f64(
-            ticks as f64 / clock_ticks_per_second(),
-        ))
-    }
-
-    /// `VmHWM`: the most resident memory the process ever had.
-    fn peak_rss_kib(&self) -> Result<u64, String> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .map_err(|e| format!("read /proc status: {e}"))?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| "no VmHWM in /proc status".into())
-    }
-
-    /// SIGTERM, then SIGKILL if it has not exited within 10 s.
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        None => "an unknown commit".into(),
     }
 }
 
-/// `getconf CLK_TCK`, almost always 100.
-fn clock_ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
+/// Today's date (UTC), from `date`.
+fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
         .output()
         .ok()
-        .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// Requests/s, the 99th percentile and any non-2xx or socket errors from wrk's `--latency` report.
-fn parse_wrk(report: &str, peak_rss_kib: u64) -> Result<Figures, String> {
-    let field = |prefix: &str| {
-        report
-            .lines()
-            .map(str::trim)
-            .find_map(|line| line.strip_prefix(prefix))
-            .map(str::trim)
-    };
-    let requests_per_sec = field("Requests/sec:")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("no Requests/sec in wrk's report:\n{report}"))?;
-    let requests = report
-        .lines()
-        .find_map(|line| line.trim().split_once(" requests in "))
-        .and_then(|(count, _)| count.trim().parse().ok())
-        .ok_or_else(|| format!("no request count in wrk's report:\n{report}"))?;
-    let p99 = field("99%")
-        .ok_or_else(|| format!("no 99% latency in wrk's report:\n{report}"))?
-        .to_owned();
-    let errors = [field("Non-2xx or 3xx responses:"), field("Socket errors:")]
-        .into_iter()
-        .flatten()
-        .map(str::to_owned)
-        .reduce(|a, b| format!("{a}; {b}"))
-        .map(|e| format!("errors: {e}"));
-    Ok(Figures {
-        requests_per_sec,
-        requests,
-        p99,
-        peak_rss_kib,
-        api_cpu: Duration::ZERO,
-        load_average: String::new(),
-        errors,
-    })
-}
-
-#[derive(Debug, clap::Parser)]
-#[command(
-    bin_name = "cargo xtask bench",
-    about = "Load-test GET and POST /api/tasks of the release API with wrk (any store) and report req/s, p99, peak RSS."
-)]
-struct Cli {
-    #[command(flatten)]
-    args: Args,
-}
-
-fn main() -> std::process::ExitCode {
-    let cli = <Cli as clap::Parser>::parse();
-    match run(&cli.args) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("xtask bench: {message}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// The workspace's root: the parent of this crate's directory.
-fn workspace_root() -> std::path::PathBuf {
+fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
 /// Where `program` is on `PATH`, if it is.
-fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
+fn find_on_path(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(program))
         .find(|path| path.is_file())
@@ -438,34 +369,4 @@ fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
 /// The cargo running this task (so a `cargo +toolchain xtask bench` builds with that toolchain).
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const REPORT: &str = "Running 10s test @ http://127.0.0.1:1/api/tasks
-  2 threads and 32 connections
-  Thread Stats   Avg      Stdev     Max   +/- Stdev
-    Latency   800.00us  300.00us  10.00ms   90.00%
-  Latency Distribution
-     50%  700.00us
-     75%  900.00us
-     90%    1.20ms
-     99%    2.50ms
-  400000 requests in 10.00s, 100.00MB read
-  Non-2xx or 3xx responses: 12
-Requests/sec:  40000.00
-Transfer/sec:     10.00MB
-";
-
-    #[test]
-    fn reads_wrks_report() {
-        let figures = parse_wrk(REPORT, 9000).expect("parse");
-        assert!((figures.requests_per_sec - 40_000.0).abs() < f64::EPSILON);
-        assert_eq!(figures.requests, 400_000);
-        assert_eq!(figures.p99, "2.50ms");
-        assert_eq!(figures.errors.as_deref(), Some("errors: 12"));
-        assert!(parse_wrk("garbage", 1).is_err());
-    }
 }
