@@ -9,14 +9,15 @@ locals {
 
   backend_principal_id = module.container_apps.managed_identity_principal_id
 
-  # The API's database when postgres_enabled: the user is the PostgreSQL role of the app's
-  # identity (named after the app), and there is no password (DATABASE_AUTH=entra). Built from
-  # variables, not from module.postgres, which itself needs the app's identity. A missing server
-  # name is reported by the postgres module's validation, with its fix.
-  postgres_database = "tasks"
+  # The API's database when postgres_enabled (the default): the user is the PostgreSQL role of
+  # the app's identity (named after the app), and there is no password (DATABASE_AUTH=entra).
+  # Built from variables, not from module.postgres, which itself needs the app's identity. A bad
+  # server name is reported by the postgres module's validation, with its fix.
+  postgres_database    = "tasks"
+  postgres_server_name = coalesce(var.postgres_server_name, lower("psql-${var.key_vault_name}"))
   database_url = var.postgres_enabled ? format(
     "postgres://%s@%s.postgres.database.azure.com:5432/%s?sslmode=verify-full",
-    var.backend_app_name, coalesce(var.postgres_server_name, "unset"), local.postgres_database,
+    var.backend_app_name, local.postgres_server_name, local.postgres_database,
   ) : null
 
   role_assignments = {

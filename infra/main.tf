@@ -78,12 +78,13 @@ module "container_apps" {
   tags = var.tags
 }
 
-# Optional (postgres_enabled): durable tasks in PostgreSQL, signed in to by the API's identity.
+# Tasks in PostgreSQL, signed in to by the API's identity: they survive scale to zero and
+# redeploys. On by default; postgres_enabled = false keeps them in the container instead.
 module "postgres" {
   source = "./modules/postgres"
   count  = var.postgres_enabled ? 1 : 0
 
-  name                    = var.postgres_server_name
+  name                    = local.postgres_server_name
   location                = module.resource_group.location
   resource_group_name     = module.resource_group.name
   tenant_id               = data.azurerm_client_config.current.tenant_id

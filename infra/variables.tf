@@ -154,14 +154,14 @@ variable "static_web_app_location" {
 
 variable "postgres_enabled" {
   type        = bool
-  default     = false
-  description = "Keep tasks in Azure Database for PostgreSQL (Flexible Server, Entra ID sign-in only; about $16/month more). Off: the API's SQLite file inside the container, lost whenever the replica stops (scale to zero)."
+  default     = true
+  description = "Keep tasks in Azure Database for PostgreSQL (Flexible Server, Entra ID sign-in only, about $16/month), so they survive scale to zero and redeploys. false: the API's SQLite file inside the container, lost whenever the replica stops (every scale to zero, every new revision); for throw-away deployments only."
 }
 
 variable "postgres_server_name" {
   type        = string
   default     = null
-  description = "Globally unique PostgreSQL server name (3-63 lowercase letters, digits, hyphens); required when postgres_enabled = true."
+  description = "Globally unique PostgreSQL server name (3-63 lowercase letters, digits, hyphens). Null: \"psql-\" followed by the Key Vault's name, lowercased (unique as the vault's name is)."
 }
 
 variable "postgres_sku_name" {

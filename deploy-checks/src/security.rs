@@ -1,7 +1,8 @@
 //! The security properties issue 7 asks of `infra/`: RBAC-only Key Vault, no registry password,
 //! identity-based image pulls, no secrets in the Container App, and only resource-scoped grants;
-//! and those of issue 8: PostgreSQL optional and off by default, signed in to with Entra ID only
-//! (no password authentication, no administrator password), over TLS.
+//! those of issue 8: PostgreSQL signed in to with Entra ID only (no password authentication, no
+//! administrator password), over TLS; and issue 17's: PostgreSQL on by default, so the default
+//! deployment keeps tasks across scale to zero.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -69,7 +70,7 @@ pub fn security_problems(infra_dir: &Path) -> Vec<String> {
     }
     if let Some(root) = modules.first() {
         problems.extend(grant_problems(root));
-        problems.extend(optional_postgres_problems(root));
+        problems.extend(durable_by_default_problems(root));
     }
     problems
 }
@@ -206,9 +207,10 @@ fn postgres_server_problems(at: &str, server: &Block, module: &Module) -> Vec<St
     problems
 }
 
-/// The root module calls `postgres` only when `postgres_enabled`, which defaults to false (the
-/// baseline deployment stays at a few dollars a month).
-fn optional_postgres_problems(root: &Module) -> Vec<String> {
+/// The root module calls `postgres` when `postgres_enabled`, which defaults to true: the default
+/// deployment keeps tasks across scale to zero and redeploys (a container's disk does not), and
+/// only an explicit `postgres_enabled = false` trades that for about $16/month.
+fn durable_by_default_problems(root: &Module) -> Vec<String> {
     let mut problems = Vec::new();
     let Some(call) = root
         .blocks("module")
@@ -225,8 +227,10 @@ fn optional_postgres_problems(root: &Module) -> Vec<String> {
         .get("postgres_enabled")
         .and_then(|v| attr(v.body(), "default"))
         .map(expr_text);
-    if default.as_deref() != Some("false") {
-        problems.push("root: variable postgres_enabled must default to false".into());
+    if default.as_deref() != Some("true") {
+        problems.push(
+            "root: variable postgres_enabled must default to true (tasks in the container are lost at every scale to zero)".into(),
+        );
     }
     problems
 }

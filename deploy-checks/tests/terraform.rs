@@ -428,10 +428,12 @@ fn layout_follows_azure_verified_modules() {
     assert!(infra().join("terraform.tfvars.example").is_file());
 }
 
-/// Issue 8: PostgreSQL is optional (off by default), reached with the app's identity: the app is
-/// the server's Entra administrator, and gets a URL without a password plus DATABASE_AUTH=entra.
+/// Issues 8 and 17: PostgreSQL is on by default (tasks survive scale to zero), reached with the
+/// app's identity: the app is the server's Entra administrator, and gets a URL without a
+/// password plus DATABASE_AUTH=entra. The server's globally unique name defaults to one derived
+/// from the Key Vault's, so the default needs no extra input.
 #[test]
-fn postgres_is_optional_and_wired_to_the_apps_identity() {
+fn postgres_is_the_default_and_wired_to_the_apps_identity() {
     let root = load(&infra());
     let call = root
         .module_calls()
@@ -444,7 +446,23 @@ fn postgres_is_optional_and_wired_to_the_apps_identity() {
             .map(|e| expr_text(e))
             .unwrap_or_default()
     };
-    assert_eq!(input("name"), "var.postgres_server_name");
+    assert_eq!(input("name"), "local.postgres_server_name");
+    let enabled = root
+        .variables()
+        .get("postgres_enabled")
+        .and_then(|v| attr(v.body(), "default"))
+        .map(expr_text);
+    assert_eq!(enabled.as_deref(), Some("true"), "durable by default");
+    let name = root
+        .blocks("locals")
+        .find_map(|b| attr(b.body(), "postgres_server_name"))
+        .map(expr_text)
+        .expect("local.postgres_server_name");
+    assert!(
+        name.contains("coalesce(var.postgres_server_name,")
+            && name.contains("lower(\"psql-${var.key_vault_name}\")"),
+        "{name}"
+    );
     assert_eq!(
         input("administrator_object_id"),
         "module.container_apps.managed_identity_principal_id"
@@ -466,7 +484,7 @@ fn postgres_is_optional_and_wired_to_the_apps_identity() {
         "var.postgres_enabled ?",
         "postgres://%s@%s.postgres.database.azure.com:5432/%s?sslmode=verify-full",
         "var.backend_app_name",
-        "var.postgres_server_name",
+        "local.postgres_server_name",
         "local.postgres_database",
         ": null",
     ] {
@@ -525,7 +543,7 @@ fn postgres_is_optional_and_wired_to_the_apps_identity() {
 }
 
 #[test]
-fn security_check_catches_password_auth_plain_connections_and_an_always_on_database() {
+fn security_check_catches_password_auth_plain_connections_and_a_default_that_loses_tasks() {
     let cases: [(&str, &str, &str, &str); 5] = [
         (
             "modules/postgres/main.tf",
@@ -553,9 +571,9 @@ fn security_check_catches_password_auth_plain_connections_and_an_always_on_datab
         ),
         (
             "variables.tf",
-            "  type        = bool\n  default     = false\n  description = \"Keep tasks",
             "  type        = bool\n  default     = true\n  description = \"Keep tasks",
-            "postgres_enabled must default to false",
+            "  type        = bool\n  default     = false\n  description = \"Keep tasks",
+            "postgres_enabled must default to true",
         ),
     ];
     assert_each_break_is_caught(&cases);

@@ -4,7 +4,7 @@ variable "name" {
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.name))
-    error_message = "The PostgreSQL server name must be 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit (set postgres_server_name when postgres_enabled = true)."
+    error_message = "The PostgreSQL server name must be 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit: set postgres_server_name (by default it is \"psql-\" and the Key Vault's name)."
   }
 }
 
