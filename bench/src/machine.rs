@@ -43,6 +43,9 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
 struct Stat {
     name: String,
     parent: u32,
+    /// When the process started, in clock ticks after boot: a pid with another start time is
+    /// another process (its name alone may change, as kernel workers' names do).
+    started: u64,
     cpu: Duration,
 }
 
@@ -50,13 +53,14 @@ fn stat(pid: u32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
-/// The command name, parent and CPU time of one `/proc/<pid>/stat` line.
+/// The command name, parent, start time and CPU time of one `/proc/<pid>/stat` line.
 fn parse_stat(line: &str) -> Option<Stat> {
     // The command name is in parentheses and may contain spaces.
     let (head, rest) = line.rsplit_once(')')?;
     let name = head.split_once('(')?.1.to_owned();
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let parent = fields.get(1)?.parse().ok()?;
+    let started = fields.get(19)?.parse().ok()?;
     let ticks: u64 = [11, 12]
         .iter()
         .map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
@@ -64,6 +68,7 @@ fn parse_stat(line: &str) -> Option<Stat> {
     Some(Stat {
         name,
         parent,
+        started,
         cpu: Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second()),
     })
 }
@@ -108,7 +113,7 @@ fn others_between(
         }
         let before = earlier
             .get(pid)
-            .filter(|old| old.name == now.name)
+            .filter(|old| old.started == now.started)
             .map_or(Duration::ZERO, |old| old.cpu);
         *used.entry(now.name.clone()).or_default() += now.cpu.saturating_sub(before);
     }
@@ -161,9 +166,13 @@ mod tests {
 
     #[test]
     fn reads_the_name_parent_and_cpu_of_a_stat_line() {
-        let line = "1234 (tokio rt (x)) S 77 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0";
+        let line =
+            "1234 (tokio rt (x)) S 77 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 4242 9";
         let stat = parse_stat(line).expect("parse");
-        assert_eq!((stat.name.as_str(), stat.parent), ("tokio rt (x)", 77));
+        assert_eq!(
+            (stat.name.as_str(), stat.parent, stat.started),
+            ("tokio rt (x)", 77, 4242)
+        );
         assert_eq!(
             stat.cpu,
             Duration::from_secs_f64(300.0 / clock_ticks_per_second())
@@ -174,23 +183,37 @@ mod tests {
     #[test]
     fn others_are_what_other_processes_used_in_between() {
         let second = Duration::from_secs(1);
-        let process = |name: &str, parent, cpu| Stat {
+        let process = |name: &str, parent, started, cpu| Stat {
             name: name.into(),
             parent,
+            started,
             cpu,
         };
         let earlier = HashMap::from([
-            (1, process("rustc", 1, second)),
-            (2, process("backend", 10, second)),
+            (1, process("rustc", 1, 100, second)),
+            (2, process("backend", 10, 100, second)),
+            (5, process("kworker/0:1-events", 2, 5, 60 * second)),
+            (6, process("rustc", 1, 100, 30 * second)),
         ]);
         let later = HashMap::from([
-            (1, process("rustc", 1, 4 * second)),
-            (2, process("backend", 10, 9 * second)),
-            (3, process("rustc", 1, 2 * second)),
-            (10, process("bench", 1, 5 * second)),
+            (1, process("rustc", 1, 100, 4 * second)),
+            (2, process("backend", 10, 100, 9 * second)),
+            (3, process("rustc", 1, 200, 2 * second)),
+            // Renamed, the same process: only its new CPU time counts.
+            (5, process("kworker/0:1-mm", 2, 5, 61 * second)),
+            // Another process with a pid used before: all of its CPU time counts.
+            (6, process("node", 1, 300, 3 * second)),
+            (10, process("bench", 1, 100, 5 * second)),
         ]);
         let mut used = HashMap::new();
         others_between(&earlier, &later, 10, &mut used);
-        assert_eq!(used, HashMap::from([("rustc".to_owned(), 5 * second)]));
+        assert_eq!(
+            used,
+            HashMap::from([
+                ("rustc".to_owned(), 5 * second),
+                ("kworker/0:1-mm".to_owned(), second),
+                ("node".to_owned(), 3 * second),
+            ])
+        );
     }
 }

@@ -183,7 +183,16 @@ fn unexpected(outcome: &Outcome) -> StoreError {
 
 async fn run(mut engine: impl Engine, mut queue: mpsc::Receiver<Pending>, limits: BatchLimits) {
     let mut batch = Vec::with_capacity(limits.max);
-    while gather(&mut queue, limits, &mut batch).await {
+    let mut answered = 0;
+    loop {
+        // The writes that queued during the last commit, and the clients it just answered,
+        // whose next writes are on their way: under a steady load, this is how many write at
+        // once, and waiting for them all makes one batch of what would otherwise be two.
+        let expected = answered + queue.len();
+        if !gather(&mut queue, limits, expected, &mut batch).await {
+            return;
+        }
+        answered = batch.len();
         let now = Instant::now();
         let (live, late): (Vec<_>, Vec<_>) = batch.drain(..).partition(|p| p.deadline > now);
         for pending in late {
@@ -195,18 +204,21 @@ async fn run(mut engine: impl Engine, mut queue: mpsc::Receiver<Pending>, limits
     }
 }
 
-/// Fills `batch` with the next writes: waits for one, then takes what is queued and what arrives
-/// within `limits.wait`, up to `limits.max`. False once the queue is closed and empty.
+/// Fills `batch` with the next writes: waits for one, takes what is queued, then waits at most
+/// `limits.wait` for more until it holds `expected`, up to `limits.max`. False once the queue is
+/// closed and empty.
 async fn gather(
     queue: &mut mpsc::Receiver<Pending>,
     limits: BatchLimits,
+    expected: usize,
     batch: &mut Vec<Pending>,
 ) -> bool {
     if queue.recv_many(batch, limits.max).await == 0 {
         return false;
     }
     let until = Instant::now() + limits.wait;
-    while batch.len() < limits.max {
+    let wanted = expected.min(limits.max);
+    while batch.len() < wanted {
         let room = limits.max - batch.len();
         match tokio::time::timeout_at(until, queue.recv_many(batch, room)).await {
             Ok(received) if received > 0 => {}
@@ -220,8 +232,14 @@ async fn gather(
 async fn commit(engine: &mut impl Engine, mut batch: Vec<Pending>) {
     while !batch.is_empty() {
         let writes: Arc<[Write]> = batch.iter().map(|p| p.write.clone()).collect();
+        let started = Instant::now();
         match engine.commit(writes).await {
             Ok(outcomes) => {
+                tracing::debug!(
+                    writes = batch.len(),
+                    micros = started.elapsed().as_micros(),
+                    "group commit"
+                );
                 for (pending, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = pending.answer.send(Ok(outcome));
                 }

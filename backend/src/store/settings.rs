@@ -34,7 +34,8 @@ pub struct StoreSettings {
 }
 
 /// Bounds of one group commit: the writer takes the writes that are waiting, up to `max`, and
-/// waits at most `wait` after the first for more to arrive.
+/// waits at most `wait` after the first for more to arrive (it stops waiting once it has as many
+/// as were writing a moment ago: see `store::batch`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchLimits {
     /// Writes in one transaction, at most (`DATABASE_BATCH_MAX`).
@@ -46,7 +47,7 @@ pub struct BatchLimits {
 
 impl BatchLimits {
     pub const DEFAULT_MAX: usize = 256;
-    pub const DEFAULT_WAIT: Duration = Duration::from_micros(500);
+    pub const DEFAULT_WAIT: Duration = Duration::from_millis(1);
 }
 
 impl Default for BatchLimits {
