@@ -102,7 +102,8 @@ fn main() {
                         .fetch_all(&pool)
                         .await
                         .expect("read");
-                    assert_eq!(rows.iter().map(|r| r.get::<i64, _>(0)).count(), 5);
+                    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+                    assert_eq!(ids.len(), 5);
                 }
             })
         }),
@@ -288,7 +289,8 @@ fn read(statement: &mut rusqlite::Statement<'_>) -> usize {
         })
         .expect("query")
         .map(|task: rusqlite::Result<Task>| task.expect("row"))
-        .count()
+        .collect::<Vec<Task>>()
+        .len()
 }
 
 /// `READS` runs of `read`, spread over `TASKS` tasks.

@@ -155,7 +155,7 @@ impl Sampler {
             .into_iter()
             .filter(|(_, cpu)| *cpu >= Duration::from_millis(10))
             .collect();
-        used.sort_by(|a, b| b.1.cmp(&a.1));
+        used.sort_by_key(|(_, cpu)| std::cmp::Reverse(*cpu));
         used
     }
 }
