@@ -6,7 +6,8 @@
 //! write lock; foreign keys are enforced.
 //!
 //! Writes go to one connection, through the group commit ([`super::batch`]): its transactions
-//! run on Tokio's blocking threads. Reads run on the caller's thread, on one of a few read-only
+//! run on a thread of their own, which neither blocks Tokio's workers nor holds up the runtime's
+//! shutdown (a batch waiting for the write lock does not keep the process alive). Reads run on the caller's thread, on one of a few read-only
 //! connections: a read of the task list takes microseconds, less than handing it to another
 //! thread and back, which is what a read through sqlx costs (measured in docs/decisions.md).
 //! sqlx still applies the migrations, as it did before (its `_sqlx_migrations` table).
@@ -27,6 +28,7 @@ use sqlx::{
     Connection as _,
     sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous},
 };
+use tokio::sync::oneshot;
 
 use super::{
     OpenError, Scope, StoreError, StoreFuture, StoreSettings, TaskChanges, TaskDraft, TaskStore,
@@ -58,12 +60,12 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<Sqlite
         .map(|_| connect(path, settings.timeout, Access::Read).map(Mutex::new))
         .collect::<Result<_, _>>()
         .map_err(cannot_open)?;
-    let engine = SqliteEngine {
-        connection: Arc::new(Mutex::new(
-            connect(path, settings.timeout, Access::Write).map_err(cannot_open)?,
-        )),
-        max_tasks: i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
-    };
+    let connection = connect(path, settings.timeout, Access::Write).map_err(cannot_open)?;
+    let engine = SqliteEngine::start(
+        connection,
+        i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
+    )
+    .map_err(|e| OpenError(format!("cannot start the SQLite writer thread: {e}")))?;
     Ok(SqliteStore {
         readers: Readers {
             connections: readers,
@@ -162,27 +164,43 @@ impl Readers {
     }
 }
 
-/// The group commit's writer: one connection, used on Tokio's blocking threads.
+/// A batch for the writer thread, and where its result goes.
+type Job = (
+    Arc<[Write]>,
+    oneshot::Sender<Result<Vec<Outcome>, BatchError>>,
+);
+
+/// The group commit's writer: one connection, owned by a thread that applies one batch at a
+/// time. The thread ends when the engine is dropped (its queue closes).
 #[derive(Debug)]
 struct SqliteEngine {
-    connection: Arc<Mutex<Connection>>,
-    max_tasks: i64,
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl SqliteEngine {
+    fn start(mut connection: Connection, max_tasks: i64) -> std::io::Result<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                for (writes, answer) in queue {
+                    let _ = answer.send(apply(&mut connection, &writes, max_tasks));
+                }
+            })?;
+        Ok(Self { jobs })
+    }
 }
 
 impl Engine for SqliteEngine {
     async fn commit(&mut self, writes: Arc<[Write]>) -> Result<Vec<Outcome>, BatchError> {
-        let connection = self.connection.clone();
-        let max_tasks = self.max_tasks;
-        tokio::task::spawn_blocking(move || {
-            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            apply(&mut connection, &writes, max_tasks)
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(BatchError::Failed(StoreError::Unavailable(format!(
-                "the SQLite writer failed: {e}"
-            ))))
-        })
+        let stopped = || {
+            BatchError::Failed(StoreError::Unavailable(
+                "the SQLite writer thread stopped".into(),
+            ))
+        };
+        let (answer, result) = oneshot::channel();
+        self.jobs.send((writes, answer)).map_err(|_| stopped())?;
+        result.await.map_err(|_| stopped())?
     }
 }
 
