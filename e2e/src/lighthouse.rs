@@ -450,7 +450,7 @@ mod tests {
             "shown": true,
             "runtime_error": null,
             "warnings": [],
-            "lighthouse": "12.2.3",
+            "lighthouse": "12.8.2",
             "browser": "HeadlessChrome",
             "benchmark_index": 1500.5,
             "scores": {
