@@ -58,6 +58,16 @@ fn bad_flags_fail_with_one_line_naming_the_flag() {
         ),
         (&["--tenant-id", "contoso"], "--tenant-id"),
         (&["--no-such-flag"], "--no-such-flag"),
+        (&["--public-url", "http://proxy.example/"], "must use https"),
+        (
+            &["--public-url", "https://proxy.example/prefix"],
+            "must be an origin only",
+        ),
+        (&["--public-url", "proxy.example"], "--public-url"),
+        (
+            &["--public-client-redirect-uri", "myapp://auth"],
+            "--public-client-redirect-uri",
+        ),
     ] {
         let (code, stderr) = run_failing(args);
         assert_eq!(code, 2, "{args:?}");
@@ -124,14 +134,9 @@ impl Drop for Running {
     }
 }
 
-#[tokio::test]
-async fn the_binary_warns_it_is_for_development_serves_on_loopback_and_stops_on_sigterm() {
-    let path = users_file(
-        "banner.toml",
-        "[[users]]\nname = \"ops\"\nusername = \"ops@x.test\"\ndisplay_name = \"Ops\"\nroles = [\"Admin\"]\n",
-    );
-    let mut child = command(&["--port", "0", "--users", path.to_str().expect("utf-8")])
-        .env("DEV_IDENTITY_ACCESS_TOKEN_VERSION", "2")
+/// Starts the binary and reads its banner, up to its last line ("Press Ctrl-C"), within 30 s.
+fn start(mut command: Command) -> (Running, String) {
+    let mut child = command
         .env("RUST_LOG", "off")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -160,7 +165,18 @@ async fn the_binary_warns_it_is_for_development_serves_on_loopback_and_stops_on_
                 .expect("the banner within 30 s"),
         );
     }
-    let banner = banner.join("\n");
+    (child, banner.join("\n"))
+}
+
+#[tokio::test]
+async fn the_binary_warns_it_is_for_development_serves_on_loopback_and_stops_on_sigterm() {
+    let path = users_file(
+        "banner.toml",
+        "[[users]]\nname = \"ops\"\nusername = \"ops@x.test\"\ndisplay_name = \"Ops\"\nroles = [\"Admin\"]\n",
+    );
+    let mut command = command(&["--port", "0", "--users", path.to_str().expect("utf-8")]);
+    command.env("DEV_IDENTITY_ACCESS_TOKEN_VERSION", "2");
+    let (child, banner) = start(command);
     assert!(banner.contains("DEVELOPMENT ONLY"), "{banner}");
     assert!(banner.contains("ops (Admin)"), "{banner}");
     assert!(banner.contains("access tokens  v2"), "{banner}");
@@ -186,6 +202,56 @@ async fn the_binary_warns_it_is_for_development_serves_on_loopback_and_stops_on_
     assert_eq!(metadata["issuer"], format!("{authority}/v2.0"));
     assert_stops_cleanly_on_sigterm(child);
     std::fs::remove_file(path).expect("clean up");
+}
+
+#[test]
+fn with_https_the_banner_says_how_to_trust_the_ca_and_an_exposed_ca_key_stops_it() {
+    let data = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("dev-identity-{}-cli-https", std::process::id()));
+    let data_arg = data.to_str().expect("utf-8 path");
+    let (child, banner) = start(command(&["--port", "0", "--https", "--data-dir", data_arg]));
+    let ca = data.join("ca.pem");
+    let ca = ca.display();
+    assert!(banner.contains("a new local CA was created"), "{banner}");
+    for line in [
+        format!("NODE_EXTRA_CA_CERTS={ca}"),
+        format!("REQUESTS_CA_BUNDLE={ca}"),
+        format!("SSL_CERT_FILE={ca}"),
+        "AZURE_AUTHORITY_HOST=https://127.0.0.1:".to_owned(),
+    ] {
+        assert!(banner.contains(&line), "{line} in {banner}");
+    }
+    assert!(
+        banner
+            .lines()
+            .any(|line| line.trim().starts_with("authority      https://127.0.0.1:")),
+        "{banner}"
+    );
+    assert_stops_cleanly_on_sigterm(child);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = data.join("ca-key.pem");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let (code, stderr) = run_failing(&["--port", "0", "--https", "--data-dir", data_arg]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_one_line_error(&stderr, &format!("chmod 600 {}", key.display()));
+    }
+    std::fs::remove_dir_all(&data).expect("clean up");
+}
+
+#[test]
+fn https_without_a_data_folder_asks_for_one() {
+    let mut command = command(&["--port", "0", "--https"]);
+    command
+        .env_remove("HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("LOCALAPPDATA");
+    let output = command.output().expect("runs");
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_one_line_error(&stderr, "set --data-dir");
 }
 
 /// What a script or `cargo xtask dev` does to stop it: SIGTERM, then a clean exit, within seconds.
