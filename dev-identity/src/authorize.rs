@@ -104,12 +104,14 @@ async fn authorize(
         Ok(request) => request,
         Err(err) => return reply.error(&err),
     };
-    // A session older than `max_age` is as good as none: the user must sign in again.
+    // A session older than `max_age` is as good as none: the user must sign in again. `max_age=0`
+    // always asks again, even right after a sign-in (OpenID Connect Core 3.1.2.1, errata: it is
+    // `prompt=login` whose effect the client can check in `auth_time`).
     let now = state.clock.now();
     let session = session::signed_in(&state, &headers).filter(|(_, session)| {
         request
             .max_age
-            .is_none_or(|max_age| now.saturating_sub(session.auth_time) <= max_age)
+            .is_none_or(|max_age| max_age > 0 && now.saturating_sub(session.auth_time) <= max_age)
     });
     let hinted = request
         .login_hint

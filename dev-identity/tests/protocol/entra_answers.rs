@@ -201,7 +201,10 @@ async fn id_tokens_carry_auth_time_and_max_age_asks_again_when_the_session_is_ol
         50058,
     );
     let asked = harness
-        .authorize(&Authorize::spa(&harness).set("max_age", "0"), Some(&cookie))
+        .authorize(
+            &Authorize::spa(&harness).set("max_age", "60"),
+            Some(&cookie),
+        )
         .await;
     assert_eq!(asked.status(), StatusCode::OK, "the sign-in page");
     let request = Authorize::spa(&harness)
@@ -212,6 +215,19 @@ async fn id_tokens_carry_auth_time_and_max_age_asks_again_when_the_session_is_ol
     let body: serde_json::Value = harness.redeem(&again).await.json().await.expect("json");
     let id = claims(body["id_token"].as_str().expect("id token"));
     assert!(id["auth_time"].as_u64().expect("auth_time") >= auth_time + 120);
+
+    // `max_age=0` asks again even a session that has just signed in.
+    let fresh = harness.sign_in_as("editor").await;
+    let zero = Authorize::spa(&harness)
+        .set("prompt", "none")
+        .set("max_age", "0");
+    assert_error_redirect(
+        &harness
+            .authorize(&zero, Some(fresh.cookie.as_deref().expect("cookie")))
+            .await,
+        "login_required",
+        50058,
+    );
 
     let bad = Authorize::spa(&harness).set("max_age", "soon");
     let description = assert_error_redirect(
