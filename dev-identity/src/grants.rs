@@ -40,4 +40,6 @@ pub(crate) struct RefreshGrant {
     pub(crate) user: String,
     pub(crate) auth_time: u64,
     pub(crate) scopes: Scopes,
+    /// Seconds since the epoch: a SPA's rotated refresh token inherits it.
+    pub(crate) expires_at: u64,
 }

@@ -55,10 +55,16 @@ impl Client {
             .then_some(requested)
     }
 
-    pub(crate) fn refresh_token_lifetime_secs(&self) -> u64 {
-        match self.kind {
-            ClientKind::Spa => SPA_REFRESH_TOKEN_LIFETIME_SECS,
-            ClientKind::Public => PUBLIC_REFRESH_TOKEN_LIFETIME_SECS,
+    /// When a refresh token issued `now` expires, `previous` being the expiry of the one redeemed
+    /// for it (none after a code). A public client's lives 90 days from its issue, so an app in use
+    /// stays signed in; a SPA's keeps the expiry of its sign-in's first one, as at Entra ("additional
+    /// refresh tokens acquired using the initial refresh token carry over that expiration time"):
+    /// a SPA must sign in again, interactively or with `prompt=none`, every 24 hours.
+    pub(crate) fn refresh_token_expiry(&self, now: u64, previous: Option<u64>) -> u64 {
+        match (self.kind, previous) {
+            (ClientKind::Spa, Some(previous)) => previous,
+            (ClientKind::Spa, None) => now + SPA_REFRESH_TOKEN_LIFETIME_SECS,
+            (ClientKind::Public, _) => now + PUBLIC_REFRESH_TOKEN_LIFETIME_SECS,
         }
     }
 }

@@ -31,7 +31,6 @@ use crate::{
     settings::{Client, ClientKind},
     state::{AppState, CODE_LIFETIME_SECS, KnownTenant, Shared},
     store::Lookup,
-    users::User,
 };
 
 const MIN_VERIFIER_CHARS: usize = 43;
@@ -100,11 +99,17 @@ async fn token(
         granted,
         nonce,
         auth_time,
+        refresh_expires_at,
     } = match grant_type.as_str() {
         "authorization_code" => redeem_code(&state, client, &params)?,
         "refresh_token" => redeem_refresh_token(&state, client, &params)?,
         _ => return Err(Error::UnsupportedGrantType(grant_type)),
     };
+    let user = state
+        .settings
+        .users
+        .find(&user)
+        .ok_or(Error::GrantNotFound)?;
     let api = state.settings.api_client_id;
     let issued = jwt::issue(
         &state,
@@ -116,7 +121,8 @@ async fn token(
         scopes,
         nonce.as_deref(),
     )?;
-    let refresh_lifetime = client.refresh_token_lifetime_secs();
+    let now = state.clock.now();
+    let refresh_expires_at = client.refresh_token_expiry(now, refresh_expires_at);
     let refresh_token = scopes.refresh_token().then(|| {
         let token = secrets::random_token();
         state.refresh_tokens.insert(
@@ -126,8 +132,9 @@ async fn token(
                 user: user.name().to_owned(),
                 auth_time,
                 scopes: granted,
+                expires_at: refresh_expires_at,
             },
-            state.clock.now() + refresh_lifetime,
+            refresh_expires_at,
         );
         token
     });
@@ -140,7 +147,9 @@ async fn token(
         expires_in: issued.expires_in,
         ext_expires_in: issued.expires_in,
         access_token: issued.access_token,
-        refresh_token_expires_in: refresh_token.as_ref().map(|_| refresh_lifetime),
+        refresh_token_expires_in: refresh_token
+            .as_ref()
+            .map(|_| refresh_expires_at.saturating_sub(now)),
         refresh_token,
         id_token: issued.id_token,
         client_info,
@@ -192,21 +201,20 @@ fn check_client<'a>(
 }
 
 /// A grant the token endpoint accepted.
-struct Redeemed<'a> {
-    user: &'a User,
+struct Redeemed {
+    /// The test user's name.
+    user: String,
     /// What this response issues.
     scopes: Scopes,
     /// What the sign-in granted: what a refresh token issued now stands for.
     granted: Scopes,
     nonce: Option<String>,
     auth_time: u64,
+    /// When the redeemed refresh token expired (none for a code): a SPA's next one keeps it.
+    refresh_expires_at: Option<u64>,
 }
 
-fn redeem_code<'a>(
-    state: &'a Shared,
-    client: &Client,
-    params: &TokenParams,
-) -> Result<Redeemed<'a>, Error> {
+fn redeem_code(state: &Shared, client: &Client, params: &TokenParams) -> Result<Redeemed, Error> {
     let code = required(params.code.clone(), "code")?;
     let redirect_uri = required(params.redirect_uri.clone(), "redirect_uri")?;
     let verifier = required(params.code_verifier.clone(), "code_verifier")?;
@@ -236,17 +244,13 @@ fn redeem_code<'a>(
     if let Some(scope) = &params.scope {
         Scopes::parse(scope, state.settings.api_client_id)?;
     }
-    let user = state
-        .settings
-        .users
-        .find(&grant.user)
-        .ok_or(Error::GrantNotFound)?;
     Ok(Redeemed {
-        user,
+        user: grant.user,
         scopes: grant.scopes,
         granted: grant.scopes,
         nonce: grant.nonce,
         auth_time: grant.auth_time,
+        refresh_expires_at: None,
     })
 }
 
@@ -271,11 +275,11 @@ fn check_verifier(verifier: &str, challenge: &str) -> Result<(), Error> {
 /// for more is `invalid_scope`. A refused request (bad scope included) leaves the refresh token
 /// usable: bad input changes nothing, and Entra's refresh tokens survive a failed request too. Only
 /// a refresh that issues tokens uses it up.
-fn redeem_refresh_token<'a>(
-    state: &'a Shared,
+fn redeem_refresh_token(
+    state: &Shared,
     client: &Client,
     params: &TokenParams,
-) -> Result<Redeemed<'a>, Error> {
+) -> Result<Redeemed, Error> {
     let token = required(params.refresh_token.clone(), "refresh_token")?;
     let api = state.settings.api_client_id;
     let requested = params
@@ -301,17 +305,13 @@ fn redeem_refresh_token<'a>(
     if !matches!(state.refresh_tokens.take(&token, now), Lookup::Found(_)) {
         return Err(Error::GrantNotFound);
     }
-    let user = state
-        .settings
-        .users
-        .find(&grant.user)
-        .ok_or(Error::GrantNotFound)?;
     Ok(Redeemed {
-        user,
+        user: grant.user,
         scopes,
         granted: grant.scopes,
         nonce: None,
         auth_time: grant.auth_time,
+        refresh_expires_at: Some(grant.expires_at),
     })
 }
 

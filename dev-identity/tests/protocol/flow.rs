@@ -357,6 +357,31 @@ async fn an_expired_refresh_token_is_refused() {
 }
 
 #[tokio::test]
+async fn a_spas_rotated_refresh_tokens_keep_the_expiry_of_its_sign_in() {
+    let harness = Harness::start().await;
+    let body = harness.tokens_for("reader").await;
+    assert_eq!(body["refresh_token_expires_in"], 24 * 3600);
+    harness
+        .provider
+        .advance_clock(Duration::from_secs(23 * 3600));
+    let refresh_token = body["refresh_token"].as_str().expect("rt");
+    let renewed = harness.token(&harness.refresh(refresh_token)).await;
+    assert_eq!(renewed.status(), StatusCode::OK);
+    let renewed: serde_json::Value = renewed.json().await.expect("json");
+    let left = renewed["refresh_token_expires_in"]
+        .as_u64()
+        .expect("expires in");
+    assert!(
+        (3598..=3600).contains(&left),
+        "the rotated token carries over the first one's expiry, not a new 24 hours: {left} s"
+    );
+    harness.provider.advance_clock(Duration::from_secs(3601));
+    let rotated = renewed["refresh_token"].as_str().expect("rt");
+    let response = harness.token(&harness.refresh(rotated)).await;
+    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant", 70008).await;
+}
+
+#[tokio::test]
 async fn sign_out_ends_the_session_and_returns_only_to_a_registered_uri() {
     let harness = Harness::start().await;
     let cookie = harness.sign_in_as("editor").await.cookie.expect("cookie");

@@ -1,6 +1,8 @@
 //! The public (desktop, mobile, CLI) client: its own id and loopback redirect URI, any port, no
 //! `Origin`, the same users and tokens.
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -67,6 +69,10 @@ async fn a_desktop_app_signs_in_on_any_loopback_port_without_an_origin() {
         .await;
     assert_eq!(id["aud"], public);
 
+    // Its refresh tokens slide: each one lives 90 days from its own issue.
+    harness
+        .provider
+        .advance_clock(Duration::from_secs(30 * 24 * 3600));
     let refreshed = harness
         .token_from(
             &harness
@@ -76,6 +82,51 @@ async fn a_desktop_app_signs_in_on_any_loopback_port_without_an_origin() {
         )
         .await;
     assert_eq!(refreshed.status(), StatusCode::OK);
+    let refreshed: serde_json::Value = refreshed.json().await.expect("json");
+    assert_eq!(refreshed["refresh_token_expires_in"], 90 * 24 * 3600);
+}
+
+#[tokio::test]
+async fn codes_and_refresh_tokens_are_redeemed_by_the_client_they_were_issued_to() {
+    let harness = Harness::start().await;
+    let public = harness.provider.public_client_id().to_string();
+    let as_desktop = |form: Params| form.set("client_id", &public);
+
+    // The desktop app's code, presented by the SPA.
+    let request = desktop(&harness);
+    let desktop_code = code(&harness, &request).await;
+    let form = redemption(&harness, &desktop_code, &request.pkce.verifier);
+    let spa_id = harness.provider.spa_client_id().to_string();
+    let refused = harness.token(&form.clone().set("client_id", &spa_id)).await;
+    assert_oauth_error(refused, StatusCode::BAD_REQUEST, "invalid_grant", 70000).await;
+
+    // Refresh tokens, either way; the refused request leaves them usable by their own client.
+    let desktop_refresh = {
+        let request = desktop(&harness);
+        let code = code(&harness, &request).await;
+        let response = harness
+            .token_from(&redemption(&harness, &code, &request.pkce.verifier), None)
+            .await;
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["refresh_token"].as_str().expect("rt").to_owned()
+    };
+    let refused = harness.token(&harness.refresh(&desktop_refresh)).await;
+    assert_oauth_error(refused, StatusCode::BAD_REQUEST, "invalid_grant", 70000).await;
+    let own = harness
+        .token_from(&as_desktop(harness.refresh(&desktop_refresh)), None)
+        .await;
+    assert_eq!(own.status(), StatusCode::OK);
+
+    let spa_tokens = harness.tokens_for("editor").await;
+    let spa_refresh = spa_tokens["refresh_token"].as_str().expect("rt");
+    let refused = harness
+        .token_from(&as_desktop(harness.refresh(spa_refresh)), None)
+        .await;
+    assert_oauth_error(refused, StatusCode::BAD_REQUEST, "invalid_grant", 70000).await;
+    assert_eq!(
+        harness.token(&harness.refresh(spa_refresh)).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
