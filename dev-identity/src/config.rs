@@ -52,20 +52,11 @@ impl FromStr for RedirectUri {
         let Ok(url) = Url::parse(text) else {
             return fail("is not an absolute URL");
         };
-        let loopback = is_loopback(&url);
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            "http" => {
-                return fail("must use https unless its host is localhost, 127.0.0.1 or [::1]");
-            }
-            _ => return fail("must use http or https"),
+        if let Err(why) = check_browser_url(&url) {
+            return fail(why);
         }
         if url.fragment().is_some() {
             return fail("must not have a fragment");
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return fail("must not contain credentials");
         }
         if text.contains('*') {
             return fail("must not contain wildcards");
@@ -104,11 +95,12 @@ impl RedirectUri {
         if self.origin() == origin {
             return true;
         }
-        Url::parse(origin).is_ok_and(|origin| {
+        Url::parse(origin).is_ok_and(|parsed| {
             self.is_loopback_http()
-                && origin.scheme() == "http"
-                && origin.host_str() == self.0.host_str()
-                && origin.path() == "/"
+                && parsed.scheme() == "http"
+                && parsed.host_str() == self.0.host_str()
+                // An origin as browsers send it, nothing more.
+                && parsed.origin().ascii_serialization() == origin
         })
     }
 
@@ -119,6 +111,21 @@ impl RedirectUri {
 
 fn is_loopback(url: &Url) -> bool {
     matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+/// Entra's rule for an address browsers are sent to: `https`, or `http` on a loopback host
+/// (nothing else can be reached without TLS safely), and no credentials.
+fn check_browser_url(url: &Url) -> Result<(), &'static str> {
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(url) => {}
+        "http" => return Err("must use https unless its host is localhost, 127.0.0.1 or [::1]"),
+        _ => return Err("must use https, or http on localhost, 127.0.0.1 or [::1]"),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials");
+    }
+    Ok(())
 }
 
 /// The origin a provider behind a reverse proxy is reached at (`--public-url`): what its
@@ -139,16 +146,11 @@ impl FromStr for PublicUrl {
         let Ok(url) = Url::parse(text) else {
             return fail("is not an absolute URL");
         };
-        match url.scheme() {
-            "https" => {}
-            "http" if is_loopback(&url) => {}
-            _ => return fail("must use https (or http on localhost, 127.0.0.1 or [::1])"),
+        if let Err(why) = check_browser_url(&url) {
+            return fail(why);
         }
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
             return fail("must be an origin only, like https://login.dev.example:8443");
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return fail("must not contain credentials");
         }
         Ok(PublicUrl(url))
     }
@@ -229,6 +231,8 @@ mod tests {
         }
         assert!(loopback.accepts_origin("http://localhost:3000"));
         assert!(!loopback.accepts_origin("https://localhost:3000"));
+        assert!(!loopback.accepts_origin("http://localhost:3000/?x"));
+        assert!(!loopback.accepts_origin("http://127.0.0.1:3000"));
         let remote: RedirectUri = "https://app.example.com/cb".parse().expect("valid");
         assert!(remote.matches(&url("https://app.example.com/cb")));
         assert!(!remote.matches(&url("https://app.example.com:8443/cb")));
