@@ -159,19 +159,25 @@ async function main() {
     }
 
     // A desktop app's interactive sign-in: MSAL listens on a free loopback port and asks for a
-    // form_post answer; `browse` plays the browser.
+    // form_post answer; `browse` plays the browser. What MSAL asked for is reported, to be checked.
     const desktop = app();
+    let asked = null;
     const interactive = await desktop.acquireTokenInteractive({
         scopes,
         loginHint: "editor",
         extraQueryParameters: { max_age: String(maxAge) },
         openBrowser: async (url) => {
+            asked = new URL(url).searchParams;
             await browse(url);
         },
         successTemplate: "Signed in.",
         errorTemplate: "Sign-in failed.",
     });
-    report.interactive = summary(interactive, maxAge);
+    report.interactive = {
+        ...summary(interactive, maxAge),
+        redirect_uri: asked.get("redirect_uri"),
+        response_mode: asked.get("response_mode"),
+    };
 
     // Sign-in only (MSAL's default scopes: openid profile offline_access), then a token for the
     // API silently, from the same refresh token.

@@ -239,6 +239,16 @@ async fn msal_signs_in_and_the_api_accepts_its_tokens(version: TokenVersion) {
 
     let interactive = &report["interactive"];
     assert_eq!(interactive["username"], "editor@dev.localhost");
+    // MSAL's own loopback listener, on the port the system gave it, answered by form_post.
+    let listener = reqwest::Url::parse(interactive["redirect_uri"].as_str().expect("redirect_uri"))
+        .expect("a URL");
+    assert_eq!(
+        (listener.scheme(), listener.host_str()),
+        ("http", Some("localhost")),
+        "{listener}"
+    );
+    assert!(listener.port().is_some_and(|port| port != 0), "{listener}");
+    assert_eq!(interactive["response_mode"], "form_post");
     let token = interactive["access_token"].as_str().expect("access token");
     assert_eq!(
         stack.api_sees(token, "interactive").await,
