@@ -22,7 +22,10 @@ use tokio::{
     time::Instant,
 };
 
-use super::{BatchLimits, Scope, StoreError, TaskChanges, TaskDraft};
+use super::{
+    settings::BatchLimits,
+    types::{Scope, StoreError, TaskChanges, TaskDraft},
+};
 
 /// One change of the task table, as the writer applies it.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@ use std::{collections::BTreeMap, sync::Mutex};
 
 use shared::Task;
 
-use super::{Scope, StoreError, StoreFuture, TaskChanges, TaskDraft, TaskStore};
+use super::types::{Scope, StoreError, StoreFuture, TaskChanges, TaskDraft, TaskStore};
 
 /// Tasks in memory, lost on restart: for development and tests until a durable store is
 /// configured. Bounded, so a client cannot grow the process without limit.

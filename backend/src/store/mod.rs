@@ -15,31 +15,16 @@ mod settings;
 mod sql;
 mod sqlite;
 pub mod token;
+mod types;
 
-use std::{fmt, future::Future, pin::Pin, sync::Arc};
+use std::sync::Arc;
 
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
 pub use settings::{BatchLimits, DEFAULT_DATABASE_URL, Database, PgAuth, PgTarget, StoreSettings};
-use shared::Task;
 pub use sqlite::SqliteStore;
 use token::DbTokenSource;
-
-pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// The store cannot be reached or failed; the cause is logged, never sent.
-    #[error("task store unavailable: {0}")]
-    Unavailable(String),
-    #[error("task store full ({limit} tasks)")]
-    Full { limit: usize },
-}
-
-/// The store could not be opened at start-up (unreachable, not writable, migration failed).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot open the task store: {0}")]
-pub struct OpenError(pub String);
+pub use types::{OpenError, Scope, StoreError, StoreFuture, TaskChanges, TaskDraft, TaskStore};
 
 /// Opens (creating and migrating if needed) the store `settings` name.
 pub async fn open(settings: &StoreSettings) -> Result<Arc<dyn TaskStore>, OpenError> {
@@ -86,51 +71,4 @@ fn log_postgres(target: &PgTarget) {
         auth = ?target.auth,
         "task store: PostgreSQL"
     );
-}
-
-/// Which tasks an operation may see: everyone's (Admin) or one owner's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope<'a> {
-    All,
-    OwnedBy(&'a str),
-}
-
-impl Scope<'_> {
-    pub fn includes(&self, task: &Task) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::OwnedBy(owner) => task.owner_id == *owner,
-        }
-    }
-}
-
-/// A validated task to create.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskDraft {
-    pub title: String,
-    pub owner_id: String,
-    pub owner_name: String,
-}
-
-/// Validated changes; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskChanges {
-    pub title: Option<String>,
-    pub completed: Option<bool>,
-}
-
-pub trait TaskStore: Send + Sync + fmt::Debug {
-    /// Tasks in `scope`, oldest first.
-    fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>>;
-    fn create(&self, draft: TaskDraft) -> StoreFuture<'_, Task>;
-    /// Applies `changes` to task `id` if it is in `scope`, in one step (no window in which the
-    /// owner check and the write disagree); `None` if there is no such task in scope.
-    fn update<'a>(
-        &'a self,
-        id: u64,
-        scope: Scope<'a>,
-        changes: TaskChanges,
-    ) -> StoreFuture<'a, Option<Task>>;
-    /// Whether a task was deleted.
-    fn delete(&self, id: u64) -> StoreFuture<'_, bool>;
 }

@@ -18,11 +18,12 @@ use tokio::task::JoinHandle;
 use crate::azure;
 
 use super::{
-    OpenError, PgAuth, PgTarget, Scope, StoreError, StoreFuture, StoreSettings, TaskChanges,
-    TaskDraft, TaskStore,
     batch::{BatchError, Engine, Outcome, Write, Writer},
-    migrations, sql,
+    migrations,
+    settings::{PgAuth, PgTarget, StoreSettings},
+    sql,
     token::{DbTokenSource, EntraTokenSource, fetch, spawn_refresher},
+    types::{OpenError, Scope, StoreError, StoreFuture, TaskChanges, TaskDraft, TaskStore},
 };
 
 /// Locks the count of tasks until the batch commits: creation is serialized across every

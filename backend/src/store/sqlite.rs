@@ -31,9 +31,11 @@ use sqlx::{
 use tokio::sync::oneshot;
 
 use super::{
-    OpenError, Scope, StoreError, StoreFuture, StoreSettings, TaskChanges, TaskDraft, TaskStore,
     batch::{BatchError, Engine, Outcome, Write, Writer},
-    migrations, sql,
+    migrations,
+    settings::StoreSettings,
+    sql,
+    types::{OpenError, Scope, StoreError, StoreFuture, TaskChanges, TaskDraft, TaskStore},
 };
 
 /// Tasks in an SQLite file.
