@@ -1,12 +1,11 @@
 //! Thin wrappers over the browser APIs the app uses: the page's address, navigation, the clock and
-//! request timeouts. Everything here needs a browser; the logic that uses it does not.
+//! HTTP requests (gloo-net's `fetch`, with a timeout). Everything here needs a browser; the logic
+//! that uses it does not.
 
 use futures_util::future::LocalBoxFuture;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortSignal, Headers, Location, Request, RequestCache, RequestInit, Response, Window,
-};
+use gloo_net::http::{Method, RequestBuilder};
+use wasm_bindgen::JsValue;
+use web_sys::{AbortSignal, Location, RequestCache, Window};
 
 /// How long any request (configuration, tokens, API) may take before it is abandoned.
 const REQUEST_TIMEOUT_MS: u32 = 15_000;
@@ -56,53 +55,30 @@ pub fn go_to(url: &str) {
     let _ = location().assign(url);
 }
 
-/// One HTTP request with `fetch`, never from the HTTP cache and abandoned after the request
-/// timeout. Answers the status and the body, whatever the status; fails only when no answer came
-/// (network, CORS, timeout), with the browser's reason.
+/// A request to `url`, never answered from the HTTP cache and abandoned after the request timeout.
+pub fn request(method: Method, url: &str) -> RequestBuilder {
+    RequestBuilder::new(url)
+        .method(method)
+        .cache(RequestCache::NoStore)
+        .abort_signal(Some(&AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS)))
+}
+
+/// Sends `request` with `body`. Answers the status and the body, whatever the status; fails only
+/// when no answer came (network, CORS, timeout), with the browser's reason.
 ///
 /// Boxed: it is awaited from several places, and one compiled copy keeps the bundle smaller.
-pub fn fetch<'a>(
-    method: &'a str,
-    url: &'a str,
-    headers: &'a [(&'a str, &'a str)],
-    body: Option<&'a str>,
-) -> LocalBoxFuture<'a, Result<(u16, String), String>> {
-    Box::pin(send(method, url, headers, body))
-}
-
-async fn send(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Result<(u16, String), String> {
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_cache(RequestCache::NoStore);
-    init.set_signal(Some(&AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS)));
-    let header_map = Headers::new().map_err(reason)?;
-    for (name, value) in headers {
-        header_map.set(name, value).map_err(reason)?;
-    }
-    init.set_headers(&header_map);
-    if let Some(body) = body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    let request = Request::new_with_str_and_init(url, &init).map_err(reason)?;
-    let response: Response = JsFuture::from(window().fetch_with_request(&request))
-        .await
-        .map_err(reason)?
-        .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(reason)?)
-        .await
-        .map_err(reason)?;
-    Ok((response.status(), text.as_string().unwrap_or_default()))
-}
-
-/// The message of a rejected promise (a `TypeError: Failed to fetch`, a timeout's `DOMException`).
-fn reason(error: JsValue) -> String {
-    error.dyn_ref::<js_sys::Error>().map_or_else(
-        || "the request failed".to_owned(),
-        |e| String::from(e.message()),
-    )
+pub fn send(
+    request: RequestBuilder,
+    body: Option<String>,
+) -> LocalBoxFuture<'static, Result<(u16, String), String>> {
+    Box::pin(async move {
+        let request = match body {
+            Some(body) => request.body(body),
+            None => request.build(),
+        }
+        .map_err(|error| error.to_string())?;
+        let response = request.send().await.map_err(|error| error.to_string())?;
+        let text = response.text().await.map_err(|error| error.to_string())?;
+        Ok((response.status(), text))
+    })
 }

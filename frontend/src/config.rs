@@ -4,8 +4,11 @@
 //! Parsing is strict: an unknown field is usually a misspelt one, and every value is checked here
 //! so that a mistake shows up as one sentence on the error page rather than as a failed sign-in.
 
+use gloo_net::http::Method;
+use shared::SpaConfig;
+
 use crate::auth::Authority;
-use crate::json::{self, FromJson, JsonError, Value};
+use crate::codec;
 use crate::url::HttpUrl;
 
 /// The largest `config.json` accepted; the real one is a few hundred bytes.
@@ -24,30 +27,6 @@ pub struct Config {
     /// Where the authority sends the browser back to, after sign-in and after sign-out: a redirect
     /// URI registered on the SPA's app registration, on this page's origin.
     pub redirect_uri: String,
-}
-
-/// The file as written by setup.sh, deploy.sh or the local stack.
-struct ConfigFile {
-    client_id: String,
-    authority: String,
-    api_scope: String,
-    api_base_url: String,
-    redirect_uri: Option<String>,
-}
-
-impl FromJson for ConfigFile {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        let mut file = value.into_object()?;
-        let config = Self {
-            client_id: file.required("clientId")?,
-            authority: file.required("authority")?,
-            api_scope: file.required("apiScope")?,
-            api_base_url: file.required("apiBaseUrl")?,
-            redirect_uri: file.optional("redirectUri")?,
-        };
-        file.deny_unknown_fields()?;
-        Ok(config)
-    }
 }
 
 /// Why the app cannot start; shown on the configuration error page.
@@ -80,8 +59,7 @@ impl Config {
         if json.trim_start().starts_with('<') {
             return Err(ConfigError::NotJson);
         }
-        let file: ConfigFile =
-            json::from_str(json).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let file: SpaConfig = codec::from_str(json).map_err(ConfigError::Invalid)?;
 
         if !is_guid(&file.client_id) {
             return Err(field(
@@ -146,7 +124,8 @@ pub fn is_guid(value: &str) -> bool {
 
 /// Fetches and validates `/config.json` (never from the HTTP cache: a redeploy must take effect).
 pub async fn load() -> Result<Config, ConfigError> {
-    let (status, body) = crate::browser::fetch("GET", "/config.json", &[], None)
+    let request = crate::browser::request(Method::GET, "/config.json");
+    let (status, body) = crate::browser::send(request, None)
         .await
         .map_err(ConfigError::Unreachable)?;
     if !(200..300).contains(&status) {

@@ -7,9 +7,9 @@
 mod api;
 pub mod auth;
 mod browser;
+mod codec;
 mod components;
 pub mod config;
-mod json;
 mod load;
 mod pages;
 mod url;

@@ -1,13 +1,12 @@
 //! The API client: every call carries an access token from the session, and a 401 gets exactly one
 //! silent renewal and retry (the token may have been revoked or its key rotated), never a loop.
 
-mod wire;
-
+use gloo_net::http::Method;
+use serde::de::DeserializeOwned;
 use shared::{ApiError, Me, NewTask, Task, TaskPatch};
 
 use crate::auth::{Auth, AuthError, Secret};
-use crate::browser;
-use crate::json::{self, FromJson};
+use crate::{browser, codec};
 
 /// The largest API answer read.
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -37,7 +36,7 @@ pub enum ApiFailure {
 impl ApiFailure {
     /// The failure for an error status, with the API's own message when it sent its JSON envelope.
     pub fn from_status(status: u16, body: &str) -> Self {
-        let message = json::from_str::<ApiError>(body)
+        let message = codec::from_str::<ApiError>(body)
             .map(|error| error.message)
             .unwrap_or_else(|_| "The API gave no details.".to_owned());
         match status {
@@ -50,7 +49,7 @@ impl ApiFailure {
 
 /// Turns an API answer into a value or a failure. Nothing over [`MAX_RESPONSE_BYTES`] is parsed,
 /// error bodies included: an oversized error keeps its status, without the details.
-pub fn decode<T: FromJson>(status: u16, body: &str) -> Result<T, ApiFailure> {
+pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiFailure> {
     let within_limit = body.len() <= MAX_RESPONSE_BYTES;
     if !(200..300).contains(&status) {
         return Err(ApiFailure::from_status(
@@ -61,7 +60,7 @@ pub fn decode<T: FromJson>(status: u16, body: &str) -> Result<T, ApiFailure> {
     if !within_limit {
         return Err(ApiFailure::BadResponse("the answer is too large".into()));
     }
-    json::from_str(body).map_err(|e| ApiFailure::BadResponse(e.to_string()))
+    codec::from_str(body).map_err(ApiFailure::BadResponse)
 }
 
 /// The API, called on behalf of the signed-in user.
@@ -77,17 +76,17 @@ impl Api {
 
     /// Who the API says the user is, with their roles.
     pub async fn me(&self) -> Result<Me, ApiFailure> {
-        self.call("GET", "/api/me", None).await
+        self.call(Method::GET, "/api/me", None).await
     }
 
     /// Every task (Admin) or the user's own.
     pub async fn tasks(&self) -> Result<Vec<Task>, ApiFailure> {
-        self.call("GET", "/api/tasks", None).await
+        self.call(Method::GET, "/api/tasks", None).await
     }
 
     pub async fn create_task(&self, title: String) -> Result<Task, ApiFailure> {
-        let body = json::to_string(&NewTask { title });
-        self.call("POST", "/api/tasks", Some(&body)).await
+        let body = codec::to_string(&NewTask { title });
+        self.call(Method::POST, "/api/tasks", Some(body)).await
     }
 
     pub async fn set_completed(&self, id: u64, completed: bool) -> Result<Task, ApiFailure> {
@@ -95,14 +94,14 @@ impl Api {
             completed: Some(completed),
             ..TaskPatch::default()
         };
-        let body = json::to_string(&patch);
-        self.call("PATCH", &format!("/api/tasks/{id}"), Some(&body))
+        let body = codec::to_string(&patch);
+        self.call(Method::PATCH, &format!("/api/tasks/{id}"), Some(body))
             .await
     }
 
     pub async fn delete_task(&self, id: u64) -> Result<(), ApiFailure> {
         let path = format!("/api/tasks/{id}");
-        let (status, body) = self.send_authorized("DELETE", &path, None).await?;
+        let (status, body) = self.send_authorized(Method::DELETE, &path, None).await?;
         if (200..300).contains(&status) {
             Ok(())
         } else {
@@ -110,11 +109,11 @@ impl Api {
         }
     }
 
-    async fn call<T: FromJson>(
+    async fn call<T: DeserializeOwned>(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
-        body: Option<&str>,
+        body: Option<String>,
     ) -> Result<T, ApiFailure> {
         let (status, body) = self.send_authorized(method, path, body).await?;
         decode(status, &body)
@@ -123,12 +122,14 @@ impl Api {
     /// Sends with the session's token; on 401, once more with a renewed one.
     async fn send_authorized(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
-        body: Option<&str>,
+        body: Option<String>,
     ) -> Result<(u16, String), ApiFailure> {
         let token = self.auth.access_token(None).await?;
-        let answer = self.send(method, path, body, &token).await?;
+        let answer = self
+            .send(method.clone(), path, body.clone(), &token)
+            .await?;
         if answer.0 != 401 {
             return Ok(answer);
         }
@@ -138,18 +139,18 @@ impl Api {
 
     async fn send(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
-        body: Option<&str>,
+        body: Option<String>,
         token: &Secret,
     ) -> Result<(u16, String), ApiFailure> {
         let url = format!("{}{path}", self.auth.config().api_base_url);
-        let authorization = format!("Bearer {}", token.expose());
-        let mut headers = vec![("Authorization", authorization.as_str())];
+        let mut request = browser::request(method, &url)
+            .header("Authorization", &format!("Bearer {}", token.expose()));
         if body.is_some() {
-            headers.push(("Content-Type", "application/json"));
+            request = request.header("Content-Type", "application/json");
         }
-        browser::fetch(method, &url, &headers, body)
+        browser::send(request, body)
             .await
             .map_err(ApiFailure::Unreachable)
     }
@@ -201,6 +202,21 @@ mod tests {
             decode::<Task>(500, "{}"),
             Err(ApiFailure::Status { status: 500, .. })
         ));
+    }
+
+    /// Roles are the exact, case-sensitive claim values, as in the API's own types.
+    #[test]
+    fn an_unknown_role_is_a_bad_answer() {
+        let me = r#"{"id":"i","name":"n","email":"e","tenant_id":"t","roles":["admin"],"scopes":[]}"#;
+        assert!(matches!(
+            decode::<Me>(200, me),
+            Err(ApiFailure::BadResponse(message)) if message.contains("admin")
+        ));
+        let me = me.replace("admin", "Admin");
+        assert_eq!(
+            decode::<Me>(200, &me).map(|me| me.roles),
+            Ok(vec![shared::Role::Admin])
+        );
     }
 
     #[test]

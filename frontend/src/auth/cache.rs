@@ -1,8 +1,11 @@
 //! The session's tokens and sign-in state in `sessionStorage`, as MSAL does by default: they live
 //! as long as the tab, are not shared with other tabs, and nothing goes to `localStorage`.
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use super::AuthError;
-use crate::json::{self, FromJson, ToJson};
+use crate::codec;
 
 /// What is cached, one `sessionStorage` entry each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,20 +56,20 @@ impl SessionCache {
     }
 
     /// The entry under `key`; an entry that no longer parses is removed and treated as absent.
-    pub fn get<T: FromJson>(&self, key: Key) -> Option<T> {
+    pub fn get<T: DeserializeOwned>(&self, key: Key) -> Option<T> {
         let storage = storage().ok()?;
         let name = self.name(key);
         let raw = storage.get_item(&name).ok()??;
-        let value = json::from_str(&raw).ok();
+        let value = codec::from_str(&raw).ok();
         if value.is_none() {
             let _ = storage.remove_item(&name);
         }
         value
     }
 
-    pub fn set<T: ToJson + ?Sized>(&self, key: Key, value: &T) -> Result<(), AuthError> {
+    pub fn set<T: Serialize + ?Sized>(&self, key: Key, value: &T) -> Result<(), AuthError> {
         storage()?
-            .set_item(&self.name(key), &json::to_string(value))
+            .set_item(&self.name(key), &codec::to_string(value))
             .map_err(|_| AuthError::Storage)
     }
 
@@ -77,7 +80,7 @@ impl SessionCache {
     }
 
     /// The entry under `key`, removed: for values that must be used at most once.
-    pub fn take<T: FromJson>(&self, key: Key) -> Option<T> {
+    pub fn take<T: DeserializeOwned>(&self, key: Key) -> Option<T> {
         let value = self.get(key);
         self.remove(key);
         value

@@ -7,9 +7,11 @@
 //! read at all: it is for the API, which validates it properly.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 use super::Authority;
-use crate::json::{self, FromJson, JsonError, ToJson, Value, write_object};
+use crate::codec;
 
 /// The longest ID token accepted.
 const MAX_TOKEN_BYTES: usize = 32 * 1024;
@@ -19,7 +21,7 @@ pub const CLOCK_SKEW_SECS: u64 = 5 * 60;
 
 /// The signed-in user, as the ID token names them. Roles are not here: they are the API's to say
 /// (`/api/me`), since they are claims of the access token, which the SPA never reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// Display name (`name`).
     pub name: String,
@@ -62,6 +64,8 @@ pub struct Expected<'a> {
     pub now: u64,
 }
 
+/// The claims read; the others are ignored.
+#[derive(Deserialize)]
 struct Claims {
     aud: Audience,
     azp: Option<String>,
@@ -75,60 +79,35 @@ struct Claims {
     preferred_username: Option<String>,
 }
 
-impl FromJson for Claims {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        let mut claims = value.into_object()?;
-        Ok(Self {
-            aud: claims.required("aud")?,
-            azp: claims.optional("azp")?,
-            iss: claims.required("iss")?,
-            exp: claims.required("exp")?,
-            tid: claims.required("tid")?,
-            nonce: claims.optional("nonce")?,
-            oid: claims.optional("oid")?,
-            sub: claims.required("sub")?,
-            name: claims.optional("name")?,
-            preferred_username: claims.optional("preferred_username")?,
-        })
-    }
-}
-
 /// `aud`: one audience, or a list (JWT allows both).
 struct Audience(Vec<String>);
 
-impl FromJson for Audience {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        match value {
-            Value::String(aud) => Ok(Audience(vec![aud])),
-            Value::Array(_) => Vec::from_json(value).map(Audience),
-            _ => Err(JsonError::Expected("a string or a list of strings")),
+/// A string or a list of strings; anything else is refused.
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrMany;
+
+        impl<'de> Visitor<'de> for OneOrMany {
+            type Value = Audience;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+
+            fn visit_str<E: de::Error>(self, aud: &str) -> Result<Audience, E> {
+                Ok(Audience(vec![aud.to_owned()]))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut auds = Vec::new();
+                while let Some(aud) = seq.next_element()? {
+                    auds.push(aud);
+                }
+                Ok(Audience(auds))
+            }
         }
-    }
-}
 
-impl FromJson for Account {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        let mut account = value.into_object()?;
-        Ok(Self {
-            name: account.required("name")?,
-            username: account.required("username")?,
-            id: account.required("id")?,
-            tenant_id: account.required("tenant_id")?,
-        })
-    }
-}
-
-impl ToJson for Account {
-    fn write_json(&self, out: &mut String) {
-        write_object(
-            out,
-            &[
-                ("name", &self.name),
-                ("username", &self.username),
-                ("id", &self.id),
-                ("tenant_id", &self.tenant_id),
-            ],
-        );
+        deserializer.deserialize_any(OneOrMany)
     }
 }
 
@@ -191,7 +170,7 @@ fn decode(id_token: &str) -> Result<Claims, IdTokenError> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or(IdTokenError::Malformed)?;
-    json::from_str(&payload).map_err(|_| IdTokenError::Malformed)
+    codec::from_str(&payload).map_err(|_| IdTokenError::Malformed)
 }
 
 #[cfg(test)]

@@ -1,15 +1,16 @@
 //! The sign-in request in flight: what this tab must remember across the round trip to the
 //! authority (PKCE verifier, `state`, `nonce`, where the user was) and the checks on return.
 
+use serde::{Deserialize, Serialize};
+
 use super::{AuthError, Secret};
-use crate::json::{FromJson, JsonError, ToJson, Value, write_object};
 
 /// How long a sign-in may take, from leaving for the authority to coming back. A response older
 /// than this is refused, so a stale redirect (a bookmarked URL, a replayed link) cannot complete.
 pub const MAX_AGE_SECS: u64 = 10 * 60;
 
 /// A started authorization request, kept in `sessionStorage` (this tab only) until its response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingRequest {
     /// Anti-CSRF value echoed by the authority.
     pub state: Secret,
@@ -21,34 +22,6 @@ pub struct PendingRequest {
     pub return_path: String,
     /// Seconds since the Unix epoch.
     pub created_at: u64,
-}
-
-impl FromJson for PendingRequest {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        let mut request = value.into_object()?;
-        Ok(Self {
-            state: request.required("state")?,
-            nonce: request.required("nonce")?,
-            verifier: request.required("verifier")?,
-            return_path: request.required("return_path")?,
-            created_at: request.required("created_at")?,
-        })
-    }
-}
-
-impl ToJson for PendingRequest {
-    fn write_json(&self, out: &mut String) {
-        write_object(
-            out,
-            &[
-                ("state", &self.state),
-                ("nonce", &self.nonce),
-                ("verifier", &self.verifier),
-                ("return_path", &self.return_path),
-                ("created_at", &self.created_at),
-            ],
-        );
-    }
 }
 
 impl PendingRequest {

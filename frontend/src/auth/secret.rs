@@ -1,9 +1,10 @@
-use crate::json::{FromJson, JsonError, ToJson, Value};
+use serde::{Deserialize, Serialize};
 
 /// A value that must never reach a log or an error message (tokens, the PKCE verifier, the
 /// authorization code): its `Debug` prints `[redacted]`, and reading it takes a visible `expose()`.
 /// In JSON (the session cache, the token endpoint's answers) it is a plain string.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -13,18 +14,6 @@ impl Secret {
 
     pub fn expose(&self) -> &str {
         &self.0
-    }
-}
-
-impl FromJson for Secret {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        String::from_json(value).map(Self)
-    }
-}
-
-impl ToJson for Secret {
-    fn write_json(&self, out: &mut String) {
-        self.0.write_json(out);
     }
 }
 
@@ -42,7 +31,7 @@ mod tests {
     fn debug_never_shows_the_value_but_json_keeps_it() {
         let secret = Secret::new("eyJ0eXAi.token");
         assert_eq!(format!("{secret:?}"), "[redacted]");
-        assert_eq!(crate::json::to_string(&secret), "\"eyJ0eXAi.token\"");
+        assert_eq!(crate::codec::to_string(&secret), "\"eyJ0eXAi.token\"");
         assert_eq!(secret.expose(), "eyJ0eXAi.token");
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use futures_util::future::LocalBoxFuture;
 use futures_util::lock::Mutex;
+use gloo_net::http::Method;
 use leptos::prelude::*;
 
 use super::authority::{self, AuthorizeRequest};
@@ -212,9 +213,9 @@ impl Auth {
     /// POSTs a grant to the token endpoint. The body is form-encoded, a CORS "simple" request:
     /// Entra answers SPA redirect URIs' origins without a preflight.
     async fn token_request(&self, grant: String) -> Result<TokenResponse, AuthError> {
-        let form = [("Content-Type", "application/x-www-form-urlencoded")];
-        let endpoint = self.config.authority.token_endpoint();
-        let (status, body) = browser::fetch("POST", &endpoint, &form, Some(&grant))
+        let request = browser::request(Method::POST, &self.config.authority.token_endpoint())
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        let (status, body) = browser::send(request, Some(grant))
             .await
             .map_err(AuthError::Network)?;
         TokenResponse::parse(status, &body)

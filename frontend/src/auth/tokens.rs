@@ -1,8 +1,10 @@
 //! The token endpoint's answers and the decision, before each API call, of how to get an access
 //! token: the cached one, a refresh-token grant, or an interactive sign-in.
 
+use serde::{Deserialize, Serialize};
+
 use super::{AuthError, Secret};
-use crate::json::{self, FromJson, JsonError, ToJson, Value, write_object};
+use crate::codec;
 
 /// A cached access token is used only if it stays valid this much longer (as MSAL's default), so
 /// that it does not expire between being picked and reaching the API.
@@ -12,7 +14,7 @@ pub const RENEWAL_MARGIN_SECS: u64 = 5 * 60;
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// A successful token endpoint answer (RFC 6749 §5.1).
-#[derive(Debug)]
+#[derive(Debug, Deserialize)]
 pub struct TokenResponse {
     pub token_type: String,
     pub access_token: Secret,
@@ -23,32 +25,10 @@ pub struct TokenResponse {
 }
 
 /// A refused token request (RFC 6749 §5.2).
+#[derive(Deserialize)]
 struct TokenErrorResponse {
     error: String,
     error_description: Option<String>,
-}
-
-impl FromJson for TokenResponse {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        let mut response = value.into_object()?;
-        Ok(Self {
-            token_type: response.required("token_type")?,
-            access_token: response.required("access_token")?,
-            expires_in: response.required("expires_in")?,
-            refresh_token: response.optional("refresh_token")?,
-            id_token: response.optional("id_token")?,
-        })
-    }
-}
-
-impl FromJson for TokenErrorResponse {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        let mut response = value.into_object()?;
-        Ok(Self {
-            error: response.required("error")?,
-            error_description: response.optional("error_description")?,
-        })
-    }
 }
 
 impl TokenResponse {
@@ -60,7 +40,7 @@ impl TokenResponse {
             ));
         }
         if !(200..300).contains(&status) {
-            return Err(match json::from_str::<TokenErrorResponse>(body) {
+            return Err(match codec::from_str::<TokenErrorResponse>(body) {
                 Ok(refused) => AuthError::Authority {
                     error: refused.error,
                     description: refused.error_description,
@@ -69,7 +49,7 @@ impl TokenResponse {
             });
         }
         let response: Self =
-            json::from_str(body).map_err(|e| AuthError::BadTokenResponse(e.to_string()))?;
+            codec::from_str(body).map_err(AuthError::BadTokenResponse)?;
         if !response.token_type.eq_ignore_ascii_case("bearer")
             || response.access_token.expose().is_empty()
         {
@@ -81,30 +61,11 @@ impl TokenResponse {
 
 /// An access token for the API, as cached. The token is opaque here: only its lifetime, given by
 /// the token endpoint, is used.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessToken {
     pub token: Secret,
     /// Seconds since the Unix epoch.
     pub expires_at: u64,
-}
-
-impl FromJson for AccessToken {
-    fn from_json(value: Value) -> Result<Self, JsonError> {
-        let mut token = value.into_object()?;
-        Ok(Self {
-            token: token.required("token")?,
-            expires_at: token.required("expires_at")?,
-        })
-    }
-}
-
-impl ToJson for AccessToken {
-    fn write_json(&self, out: &mut String) {
-        write_object(
-            out,
-            &[("token", &self.token), ("expires_at", &self.expires_at)],
-        );
-    }
 }
 
 impl AccessToken {
