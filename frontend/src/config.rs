@@ -68,8 +68,8 @@ impl Config {
             ));
         }
         let authority = HttpUrl::parse(&file.authority)
-            .map_err(|e| field("authority", e))
-            .and_then(|url| Authority::new(url).map_err(|e| field("authority", e)))?;
+            .map(Authority::new)
+            .map_err(|e| field("authority", e))?;
         let scope_suffix = format!("/{}", shared::API_SCOPE);
         if file.api_scope.len() <= scope_suffix.len()
             || !file.api_scope.ends_with(&scope_suffix)
@@ -206,12 +206,8 @@ mod tests {
                 "apiBaseUrl",
             ),
             (
-                json("https://login.microsoftonline.com", "https://a.example", ""),
-                "authority",
-            ),
-            (
                 json(
-                    "https://login.microsoftonline.com/a/b",
+                    "https://login.microsoftonline.com/tenant?p=policy",
                     "https://a.example",
                     "",
                 ),

@@ -40,6 +40,7 @@ pub fn App() -> impl IntoView {
 /// before the router reads the address, which `complete_sign_in` rewrites.
 async fn start() -> Result<Auth, config::ConfigError> {
     let auth = Auth::new(config::load().await?);
+    auth.prefetch_openid_configuration();
     auth.complete_sign_in().await;
     Ok(auth)
 }

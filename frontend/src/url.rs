@@ -1,4 +1,5 @@
-//! The one URL shape the configuration accepts: an absolute `http(s)` origin with an optional path.
+//! The URL shapes the configuration accepts: an absolute `http(s)` origin with an optional path,
+//! and the authority's endpoints, which may carry a query.
 //!
 //! A full URL parser (the `url` crate and its IDNA tables) would cost the bundle more than the
 //! whole sign-in code, and every URL here comes from the operator's `config.json`, so this module
@@ -72,6 +73,44 @@ impl HttpUrl {
     }
 }
 
+/// An endpoint from the authority's OpenID configuration: the [`HttpUrl`] rules, except that a
+/// query is allowed (an authority may name a policy in it); request parameters are appended to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint(String);
+
+impl Endpoint {
+    pub fn parse(input: &str) -> Result<Self, UrlError> {
+        let base = input.split_once('?').map_or(input, |(base, _)| base);
+        if input.contains('#') {
+            return Err(UrlError::QueryOrFragment);
+        }
+        HttpUrl::parse(base)?;
+        if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(UrlError::InvalidCharacter);
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    /// The endpoint with `pairs` added to its query, form-encoded.
+    pub fn with_query(&self, pairs: &[(&str, &str)]) -> String {
+        let separator = if self.0.contains('?') { '&' } else { '?' };
+        format!("{}{separator}{}", self.0, form(pairs))
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `pairs` as `application/x-www-form-urlencoded` (a query string or a request body).
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
 /// The URL without a trailing slash, ready to have a path appended.
 impl fmt::Display for HttpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -136,6 +175,28 @@ mod tests {
             (bare.origin(), bare.path()),
             ("https://api.example.com", "")
         );
+    }
+
+    #[test]
+    fn endpoints_keep_their_query_and_take_parameters() {
+        let plain = Endpoint::parse("https://login.example.com/t/authorize").expect("valid");
+        assert_eq!(
+            plain.with_query(&[("a", "1 2"), ("b", "&")]),
+            "https://login.example.com/t/authorize?a=1+2&b=%26"
+        );
+        let policy = Endpoint::parse("https://login.example.com/t/authorize?p=b2c_1_signin")
+            .expect("valid");
+        assert_eq!(
+            policy.with_query(&[("a", "1")]),
+            "https://login.example.com/t/authorize?p=b2c_1_signin&a=1"
+        );
+        for (input, expected) in [
+            ("http://login.example.com/token", UrlError::Scheme),
+            ("https://login.example.com/token#x", UrlError::QueryOrFragment),
+            ("https://login.example.com/token?a=b c", UrlError::InvalidCharacter),
+        ] {
+            assert_eq!(Endpoint::parse(input), Err(expected), "{input}");
+        }
     }
 
     #[test]

@@ -1,74 +1,46 @@
-//! The authority (`https://login.microsoftonline.com/{tenant}`, or the local stand-in) and the
-//! requests the SPA sends it: endpoint URLs, the authorization request, the token grants and the
-//! end-session request.
+//! The authority and the requests the SPA sends it: the authorization request, the token grants
+//! and the end-session request, each to the endpoint the authority's OpenID configuration names
+//! (`discovery.rs`).
 
 use std::fmt;
 
-use crate::url::HttpUrl;
+use crate::url::{Endpoint, HttpUrl, form};
 
-/// A tenant's authority: an origin plus one path segment naming the tenant (a GUID, a domain such
-/// as `contoso.onmicrosoft.com`, or `common` / `organizations` / `consumers`).
+/// Where users sign in: `https://login.microsoftonline.com/{tenant}`, an Entra External ID or B2C
+/// authority (`https://{tenant}.b2clogin.com/{tenant}/{policy}`), or any OpenID provider's issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authority {
-    url: HttpUrl,
-    tenant: String,
-}
-
-/// Why a URL is not an authority.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "must be the authority with the tenant as its only path segment, like \
-     https://login.microsoftonline.com/<tenant-id>"
-)]
-pub struct NotAnAuthority;
+pub struct Authority(HttpUrl);
 
 impl Authority {
-    pub fn new(url: HttpUrl) -> Result<Self, NotAnAuthority> {
-        let tenant = url.path().strip_prefix('/').ok_or(NotAnAuthority)?;
-        let valid_tenant = !tenant.is_empty()
-            && tenant
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-        if !valid_tenant {
-            return Err(NotAnAuthority);
+    pub fn new(url: HttpUrl) -> Self {
+        Self(url)
+    }
+
+    /// `scheme://host[:port]`: where the browser connects for discovery and tokens, so the
+    /// Content-Security-Policy's `connect-src` must name it.
+    pub fn origin(&self) -> &str {
+        self.0.origin()
+    }
+
+    /// Where the OpenID configuration is, in the order to try. Microsoft's authorities (Entra ID,
+    /// External ID, B2C, and dev-identity, which speaks Entra's protocol) serve their v2.0
+    /// configuration at `{authority}/v2.0/.well-known/openid-configuration`, as MSAL.js reads it;
+    /// any other provider serves it at `{issuer}/.well-known/openid-configuration` (OpenID Connect
+    /// Discovery §4), tried when the first is not found. An authority given as a v2.0 issuer
+    /// (ending in `/v2.0`) has only the second.
+    pub fn discovery_urls(&self) -> Vec<String> {
+        let standard = format!("{self}/.well-known/openid-configuration");
+        if self.0.path().ends_with("/v2.0") {
+            vec![standard]
+        } else {
+            vec![format!("{self}/v2.0/.well-known/openid-configuration"), standard]
         }
-        let tenant = tenant.to_owned();
-        Ok(Self { url, tenant })
-    }
-
-    pub fn authorize_endpoint(&self) -> String {
-        format!("{self}/oauth2/v2.0/authorize")
-    }
-
-    pub fn token_endpoint(&self) -> String {
-        format!("{self}/oauth2/v2.0/token")
-    }
-
-    /// The v2 issuer of tokens for tenant `tid` from this authority's host
-    /// (`https://login.microsoftonline.com/{tid}/v2.0`).
-    pub fn issuer_for(&self, tid: &str) -> String {
-        format!("{}/{tid}/v2.0", self.url.origin())
-    }
-
-    /// The tenant id every token must come from, when the authority names one by id; `None` for
-    /// `common`, `organizations`, `consumers` or a domain name, which admit a tenant chosen at sign-in.
-    pub fn fixed_tenant_id(&self) -> Option<&str> {
-        crate::config::is_guid(&self.tenant).then_some(self.tenant.as_str())
-    }
-
-    /// The end-session request: the authority signs the user out, then sends the browser to
-    /// `post_logout_redirect_uri`.
-    pub fn logout_url(&self, post_logout_redirect_uri: &str) -> String {
-        format!(
-            "{self}/oauth2/v2.0/logout?{}",
-            form(&[("post_logout_redirect_uri", post_logout_redirect_uri)])
-        )
     }
 }
 
 impl fmt::Display for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.url.fmt(f)
+        self.0.fmt(f)
     }
 }
 
@@ -94,7 +66,7 @@ pub struct AuthorizeRequest<'a> {
 impl AuthorizeRequest<'_> {
     /// The URL the browser is sent to. The response comes back in the fragment, which browsers
     /// never send to a server, so the authorization code stays out of the static host's logs.
-    pub fn url(&self, authority: &Authority) -> String {
+    pub fn url(&self, authorization_endpoint: &Endpoint) -> String {
         let scope = scopes(self.api_scope);
         let mut params = vec![
             ("client_id", self.client_id),
@@ -110,7 +82,7 @@ impl AuthorizeRequest<'_> {
         if let Some(hint) = self.login_hint {
             params.push(("login_hint", hint));
         }
-        format!("{}?{}", authority.authorize_endpoint(), form(&params))
+        authorization_endpoint.with_query(&params)
     }
 }
 
@@ -142,10 +114,10 @@ pub fn refresh_grant(client_id: &str, api_scope: &str, refresh_token: &str) -> S
     ])
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
+/// The end-session request: the authority signs the user out, then sends the browser to
+/// `post_logout_redirect_uri`.
+pub fn logout_url(end_session_endpoint: &Endpoint, post_logout_redirect_uri: &str) -> String {
+    end_session_endpoint.with_query(&[("post_logout_redirect_uri", post_logout_redirect_uri)])
 }
 
 #[cfg(test)]
@@ -155,7 +127,11 @@ mod tests {
     use super::*;
 
     fn authority(url: &str) -> Authority {
-        Authority::new(HttpUrl::parse(url).expect("url")).expect("authority")
+        Authority::new(HttpUrl::parse(url).expect("url"))
+    }
+
+    fn endpoint(url: &str) -> Endpoint {
+        Endpoint::parse(url).expect("endpoint")
     }
 
     fn query(url: &str) -> HashMap<String, String> {
@@ -166,50 +142,34 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_and_issuer() {
-        let entra =
-            authority("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/");
+    fn discovery_at_the_v2_path_then_the_standard_one() {
         assert_eq!(
-            entra.token_endpoint(),
-            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
+            authority("https://login.microsoftonline.com/contoso.com/").discovery_urls(),
+            [
+                "https://login.microsoftonline.com/contoso.com/v2.0/.well-known/openid-configuration",
+                "https://login.microsoftonline.com/contoso.com/.well-known/openid-configuration",
+            ]
         );
         assert_eq!(
-            entra.fixed_tenant_id(),
-            Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+            authority("https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin")
+                .discovery_urls()[0],
+            "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin/v2.0/.well-known/openid-configuration"
         );
         assert_eq!(
-            entra.issuer_for("abc"),
-            "https://login.microsoftonline.com/abc/v2.0"
+            authority("https://login.microsoftonline.com/t/v2.0").discovery_urls(),
+            ["https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration"]
         );
-
-        let local = authority("http://127.0.0.1:8081/organizations");
+        let issuer = authority("https://accounts.example.com");
         assert_eq!(
-            local.authorize_endpoint(),
-            "http://127.0.0.1:8081/organizations/oauth2/v2.0/authorize"
+            issuer.discovery_urls()[1],
+            "https://accounts.example.com/.well-known/openid-configuration"
         );
-        assert_eq!(local.fixed_tenant_id(), None);
-        assert_eq!(
-            authority("https://login.microsoftonline.com/contoso.com").fixed_tenant_id(),
-            None
-        );
-    }
-
-    #[test]
-    fn only_one_tenant_segment() {
-        for url in [
-            "https://login.microsoftonline.com",
-            "https://login.microsoftonline.com/",
-            "https://login.microsoftonline.com/tenant/v2.0",
-            "https://login.microsoftonline.com/ten%20ant",
-        ] {
-            let parsed = HttpUrl::parse(url).expect("url");
-            assert_eq!(Authority::new(parsed), Err(NotAnAuthority), "{url}");
-        }
+        assert_eq!(issuer.origin(), "https://accounts.example.com");
     }
 
     #[test]
     fn authorization_request_has_pkce_state_nonce_and_scopes() {
-        let authority = authority("https://login.microsoftonline.com/contoso.com");
+        let endpoint = endpoint("https://login.example.com/contoso.com/oauth2/v2.0/authorize");
         let request = AuthorizeRequest {
             client_id: "client",
             redirect_uri: "http://localhost:8080/",
@@ -219,10 +179,8 @@ mod tests {
             code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
             login_hint: None,
         };
-        let url = request.url(&authority);
-        assert!(
-            url.starts_with("https://login.microsoftonline.com/contoso.com/oauth2/v2.0/authorize?")
-        );
+        let url = request.url(&endpoint);
+        assert!(url.starts_with("https://login.example.com/contoso.com/oauth2/v2.0/authorize?"));
         let params = query(&url);
         let expected = [
             ("client_id", "client"),
@@ -251,7 +209,7 @@ mod tests {
             ..request
         };
         assert_eq!(
-            query(&again.url(&authority))["login_hint"],
+            query(&again.url(&endpoint))["login_hint"],
             "editor@contoso.com"
         );
     }
@@ -287,7 +245,10 @@ mod tests {
             "openid profile offline_access api://a/access_as_user"
         );
 
-        let logout = authority("http://127.0.0.1:8081/t").logout_url("http://localhost:8080/");
+        let logout = logout_url(
+            &endpoint("http://127.0.0.1:8081/t/oauth2/v2.0/logout"),
+            "http://localhost:8080/",
+        );
         assert_eq!(
             logout,
             "http://127.0.0.1:8081/t/oauth2/v2.0/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A8080%2F"

@@ -3,14 +3,15 @@
 //! Like MSAL.js, the SPA does not verify the token's signature: it received the token directly from
 //! the authority's token endpoint over TLS, in exchange for a code only it could redeem (PKCE). What
 //! it does check is that the token was minted for this app (`aud`), for this sign-in (`nonce`), by
-//! the configured authority (`iss`, `tid`), and is not expired (`exp`). The access token is not
+//! the configured authority (`iss`, and `tid` where the issuer is Entra's), and is not expired
+//! (`exp`). The access token is not
 //! read at all: it is for the API, which validates it properly.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::Authority;
+use super::discovery::Issuer;
 use crate::codec;
 
 /// The longest ID token accepted.
@@ -29,8 +30,8 @@ pub struct Account {
     pub username: String,
     /// The user's object id (`oid`, else `sub`): a renewed ID token must name the same user.
     pub id: String,
-    /// The user's tenant (`tid`).
-    pub tenant_id: String,
+    /// The user's tenant (`tid`), from Entra's issuers.
+    pub tenant_id: Option<String>,
 }
 
 /// Why an ID token was refused.
@@ -54,7 +55,8 @@ pub enum IdTokenError {
 #[derive(Debug, Clone, Copy)]
 pub struct Expected<'a> {
     pub client_id: &'a str,
-    pub authority: &'a Authority,
+    /// The issuer the authority's OpenID configuration names.
+    pub issuer: &'a Issuer,
     /// The nonce of the sign-in request; `None` for a token renewed with a refresh token, which
     /// carries no nonce but must then name `same_user`.
     pub nonce: Option<&'a str>,
@@ -71,7 +73,7 @@ struct Claims {
     azp: Option<String>,
     iss: String,
     exp: u64,
-    tid: String,
+    tid: Option<String>,
     nonce: Option<String>,
     oid: Option<String>,
     sub: String,
@@ -124,11 +126,7 @@ pub fn check(id_token: &str, expected: Expected<'_>) -> Result<Account, IdTokenE
     if !for_us {
         return Err(IdTokenError::Audience);
     }
-    let tenant_ok = expected
-        .authority
-        .fixed_tenant_id()
-        .is_none_or(|tenant| tenant.eq_ignore_ascii_case(&claims.tid));
-    if !tenant_ok || claims.iss != expected.authority.issuer_for(&claims.tid) {
+    if !expected.issuer.accepts(&claims.iss, claims.tid.as_deref()) {
         return Err(IdTokenError::Issuer);
     }
     if claims.exp.saturating_add(CLOCK_SKEW_SECS) <= expected.now {
@@ -178,7 +176,6 @@ pub(crate) mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::url::HttpUrl;
 
     pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     pub const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
@@ -202,16 +199,12 @@ pub(crate) mod tests {
         })
     }
 
-    fn authority(url: &str) -> Authority {
-        Authority::new(HttpUrl::parse(url).expect("url")).expect("authority")
-    }
-
-    fn check_with(claims: &Value, authority_url: &str) -> Result<Account, IdTokenError> {
+    fn check_with(claims: &Value, issuer: &str) -> Result<Account, IdTokenError> {
         check(
             &token(claims),
             Expected {
                 client_id: CLIENT,
-                authority: &authority(authority_url),
+                issuer: &Issuer::new(issuer),
                 nonce: Some("the-nonce"),
                 same_user: None,
                 now: NOW,
@@ -225,7 +218,8 @@ pub(crate) mod tests {
         claims
     }
 
-    const ENTRA: &str = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47";
+    /// The issuer in the OpenID configuration of Entra's authority for [`TENANT`].
+    const ENTRA: &str = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0";
 
     #[test]
     fn valid_token_names_the_account() {
@@ -236,7 +230,7 @@ pub(crate) mod tests {
                 name: "Test Editor".into(),
                 username: "editor@contoso.com".into(),
                 id: "user-oid".into(),
-                tenant_id: TENANT.into(),
+                tenant_id: Some(TENANT.into()),
             }
         );
     }
@@ -250,15 +244,34 @@ pub(crate) mod tests {
             c["iss"] = json!(format!("https://login.microsoftonline.com/{other}/v2.0"));
             c
         };
-        assert!(check_with(&claims, "https://login.microsoftonline.com/organizations").is_ok());
+        let organizations = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        assert!(check_with(&claims, organizations).is_ok());
         assert_eq!(check_with(&claims, ENTRA), Err(IdTokenError::Issuer));
     }
 
     #[test]
     fn local_authority_issuer() {
-        let local = with("iss", json!(format!("http://127.0.0.1:8081/{TENANT}/v2.0")));
-        assert!(check_with(&local, &format!("http://127.0.0.1:8081/{TENANT}")).is_ok());
+        let issuer = format!("http://127.0.0.1:8081/{TENANT}/v2.0");
+        let local = with("iss", json!(issuer));
+        assert!(check_with(&local, &issuer).is_ok());
         assert_eq!(check_with(&local, ENTRA), Err(IdTokenError::Issuer));
+    }
+
+    /// Outside Entra (B2C, other OpenID providers) `tid` is neither needed nor checked.
+    #[test]
+    fn other_issuers_need_no_tenant() {
+        let issuer = "https://contoso.b2clogin.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0/";
+        let mut b2c = with("iss", json!(issuer));
+        b2c.as_object_mut().expect("object").remove("tid");
+        let account = check_with(&b2c, issuer).expect("valid");
+        assert_eq!(account.tenant_id, None);
+        assert_eq!(check_with(&b2c, ENTRA), Err(IdTokenError::Issuer));
+        let mut entra_without_tid = claims();
+        entra_without_tid.as_object_mut().expect("object").remove("tid");
+        assert_eq!(
+            check_with(&entra_without_tid, ENTRA),
+            Err(IdTokenError::Issuer)
+        );
     }
 
     #[test]
@@ -312,14 +325,14 @@ pub(crate) mod tests {
 
     #[test]
     fn renewal_must_name_the_same_user() {
-        let authority = authority(ENTRA);
+        let issuer = Issuer::new(ENTRA);
         let current = check_with(&claims(), ENTRA).expect("valid");
         let renewed = |claims: &Value| {
             check(
                 &token(claims),
                 Expected {
                     client_id: CLIENT,
-                    authority: &authority,
+                    issuer: &issuer,
                     nonce: None,
                     same_user: Some(&current),
                     now: NOW,
@@ -340,10 +353,10 @@ pub(crate) mod tests {
 
     #[test]
     fn malformed_tokens() {
-        let authority = authority(ENTRA);
+        let issuer = Issuer::new(ENTRA);
         let expected = Expected {
             client_id: CLIENT,
-            authority: &authority,
+            issuer: &issuer,
             nonce: None,
             same_user: None,
             now: NOW,

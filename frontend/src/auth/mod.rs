@@ -4,6 +4,7 @@
 
 mod authority;
 mod cache;
+mod discovery;
 mod id_token;
 mod pkce;
 mod random;
@@ -47,6 +48,9 @@ pub enum AuthError {
     IdToken(#[from] IdTokenError),
     #[error("The sign-in service could not be reached: {0}")]
     Network(String),
+    /// The authority's OpenID configuration could not be read.
+    #[error("The sign-in service's settings could not be read: {0}.")]
+    Discovery(String),
     #[error("Your session has ended. Please sign in again.")]
     InteractionRequired,
     #[error("Taking you to the sign-in page…")]

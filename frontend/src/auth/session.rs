@@ -7,8 +7,10 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::lock::Mutex;
 use gloo_net::http::Method;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use super::authority::{self, AuthorizeRequest};
+use super::discovery::OpenIdConfiguration;
 use super::id_token::{self, Account, Expected};
 use super::redirect::AuthResponse;
 use super::request::{PendingRequest, may_start_automatically, safe_return_path};
@@ -27,6 +29,8 @@ pub struct Auth {
     /// Held while a token is acquired, so concurrent API calls renew the session once, not once
     /// each (a refresh token is rotated by every use).
     renewal: Arc<Mutex<()>>,
+    /// The authority's OpenID configuration once read: once per page load, as MSAL.js does.
+    openid: Arc<Mutex<Option<Arc<OpenIdConfiguration>>>>,
 }
 
 impl Auth {
@@ -40,6 +44,7 @@ impl Auth {
             account: RwSignal::new(account),
             notice: RwSignal::new(None),
             renewal: Arc::new(Mutex::new(())),
+            openid: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -57,20 +62,55 @@ impl Auth {
         self.notice
     }
 
+    /// Reads the authority's OpenID configuration in the background, so that it is there when
+    /// the user signs in or a token is renewed. A failure is reported when it is needed.
+    pub fn prefetch_openid_configuration(&self) {
+        let auth = self.clone();
+        spawn_local(async move {
+            let _ = auth.openid().await;
+        });
+    }
+
     /// Starts an interactive sign-in, coming back to the current page.
     pub fn sign_in(&self) {
-        if let Err(error) = self.start_sign_in(None) {
-            self.notice.set(Some(error));
-        }
+        let auth = self.clone();
+        spawn_local(async move {
+            if let Err(error) = auth.start_sign_in(None).await {
+                auth.notice.set(Some(error));
+            }
+        });
     }
 
     /// Forgets the session in this tab, then signs out at the authority, which sends the browser
     /// back to the redirect URI: registered for sign-in, so the authority accepts it (the site
     /// root may not be registered, and an unregistered address leaves the session there intact).
+    /// An authority without an end-session endpoint keeps its own session; this tab's ends.
     pub fn sign_out(&self) {
         self.cache.clear();
         self.account.set(None);
-        browser::go_to(&self.config.authority.logout_url(&self.config.redirect_uri));
+        let auth = self.clone();
+        spawn_local(async move {
+            let redirect_uri = &auth.config.redirect_uri;
+            match auth.openid().await {
+                Ok(openid) => browser::go_to(&match &openid.end_session_endpoint {
+                    Some(endpoint) => authority::logout_url(endpoint, redirect_uri),
+                    None => redirect_uri.clone(),
+                }),
+                Err(error) => auth.notice.set(Some(error)),
+            }
+        });
+    }
+
+    /// The authority's OpenID configuration, read on first use and kept for the page's life; a
+    /// failed read is tried again on the next use.
+    async fn openid(&self) -> Result<Arc<OpenIdConfiguration>, AuthError> {
+        let mut cached = self.openid.lock().await;
+        if let Some(openid) = cached.as_ref() {
+            return Ok(Arc::clone(openid));
+        }
+        let openid = Arc::new(OpenIdConfiguration::fetch(&self.config.authority).await?);
+        *cached = Some(Arc::clone(&openid));
+        Ok(openid)
     }
 
     /// Completes a sign-in if this page is the authority's redirect back: checks the response,
@@ -118,14 +158,14 @@ impl Auth {
         ) {
             (Plan::UseCached(token), _) => Ok(token),
             (Plan::Refresh, Some(refresh_token)) => match self.renew(&refresh_token).await {
-                Err(error) if error.needs_interaction() => self.interaction_required(),
+                Err(error) if error.needs_interaction() => self.interaction_required().await,
                 Err(error @ AuthError::IdToken(_)) => {
                     self.end_local_session(error.clone());
                     Err(error)
                 }
                 other => other,
             },
-            _ => self.interaction_required(),
+            _ => self.interaction_required().await,
         }
     }
 
@@ -149,13 +189,15 @@ impl Auth {
             code.expose(),
             pending.verifier.expose(),
         );
-        let response = self.token_request(grant).await?;
+        let openid = self.openid().await?;
+        let response = self.token_request(&openid, grant).await?;
         let id_token = response
             .id_token
             .as_ref()
             .map(Secret::expose)
             .ok_or_else(|| AuthError::BadTokenResponse("no ID token".into()))?;
-        let account = id_token::check(id_token, self.expected(Some(pending.nonce.expose()), None))?;
+        let expected = self.expected(&openid, Some(pending.nonce.expose()), None);
+        let account = id_token::check(id_token, expected)?;
         self.store(&response, account)
     }
 
@@ -164,13 +206,16 @@ impl Auth {
         let config = &self.config;
         let grant =
             authority::refresh_grant(&config.client_id, &config.api_scope, refresh_token.expose());
-        let response = self.token_request(grant).await?;
+        let openid = self.openid().await?;
+        let response = self.token_request(&openid, grant).await?;
         let current = self
             .account
             .get_untracked()
             .ok_or(AuthError::InteractionRequired)?;
         let account = match response.id_token.as_ref().map(Secret::expose) {
-            Some(id_token) => id_token::check(id_token, self.expected(None, Some(&current)))?,
+            Some(id_token) => {
+                id_token::check(id_token, self.expected(&openid, None, Some(&current)))?
+            }
             None => current,
         };
         self.store(&response, account)?;
@@ -179,12 +224,13 @@ impl Auth {
 
     fn expected<'a>(
         &'a self,
+        openid: &'a OpenIdConfiguration,
         nonce: Option<&'a str>,
         same_user: Option<&'a Account>,
     ) -> Expected<'a> {
         Expected {
             client_id: &self.config.client_id,
-            authority: &self.config.authority,
+            issuer: &openid.issuer,
             nonce,
             same_user,
             now: browser::now_secs(),
@@ -212,8 +258,13 @@ impl Auth {
 
     /// POSTs a grant to the token endpoint. The body is form-encoded, a CORS "simple" request:
     /// Entra answers SPA redirect URIs' origins without a preflight.
-    async fn token_request(&self, grant: String) -> Result<TokenResponse, AuthError> {
-        let request = browser::request(Method::POST, &self.config.authority.token_endpoint())
+    async fn token_request(
+        &self,
+        openid: &OpenIdConfiguration,
+        grant: String,
+    ) -> Result<TokenResponse, AuthError> {
+        let endpoint = openid.token_endpoint.to_string();
+        let request = browser::request(Method::POST, &endpoint)
             .header("Content-Type", "application/x-www-form-urlencoded");
         let (status, body) = browser::send(request, Some(grant))
             .await
@@ -223,14 +274,15 @@ impl Auth {
 
     /// The session cannot be renewed silently: sign in again, interactively, unless that was tried
     /// moments ago (then the user gets the message and the Sign in button instead of a loop).
-    fn interaction_required(&self) -> Result<Secret, AuthError> {
+    async fn interaction_required(&self) -> Result<Secret, AuthError> {
         let last_started = self.cache.get::<u64>(Key::InteractiveAt);
         if !may_start_automatically(last_started, browser::now_secs()) {
             self.end_local_session(AuthError::InteractionRequired);
             return Err(AuthError::InteractionRequired);
         }
         let hint = self.account.get_untracked().map(|account| account.username);
-        self.start_sign_in(hint.as_deref().filter(|hint| !hint.is_empty()))?;
+        self.start_sign_in(hint.as_deref().filter(|hint| !hint.is_empty()))
+            .await?;
         Err(AuthError::Redirecting)
     }
 
@@ -242,7 +294,8 @@ impl Auth {
         self.notice.set(Some(reason));
     }
 
-    fn start_sign_in(&self, login_hint: Option<&str>) -> Result<(), AuthError> {
+    async fn start_sign_in(&self, login_hint: Option<&str>) -> Result<(), AuthError> {
+        let openid = self.openid().await?;
         let now = browser::now_secs();
         let request = PendingRequest {
             state: Secret::new(random::random_token()?),
@@ -261,7 +314,7 @@ impl Auth {
             code_challenge: &pkce::challenge(request.verifier.expose()),
             login_hint,
         }
-        .url(&config.authority);
+        .url(&openid.authorization_endpoint);
         self.cache.set(Key::Request, &request)?;
         self.cache.set(Key::InteractiveAt, &now)?;
         browser::go_to(&url);
