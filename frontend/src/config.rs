@@ -60,6 +60,9 @@ impl Config {
             return Err(ConfigError::NotJson);
         }
         let file: SpaConfig = codec::from_str(json).map_err(ConfigError::Invalid)?;
+        if let Some(key) = codec::repeated_key(json) {
+            return Err(ConfigError::Invalid(format!("\"{key}\" appears twice")));
+        }
 
         if !is_guid(&file.client_id) {
             return Err(field(
@@ -173,6 +176,22 @@ mod tests {
         assert_eq!(config.redirect_uri, "http://localhost:8080/");
     }
 
+    /// Any authority with an OpenID configuration: Entra ID, External ID, B2C with its policy.
+    #[test]
+    fn authorities_of_any_shape() {
+        for authority in [
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com",
+            "https://login.microsoftonline.us/72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "https://contoso.ciamlogin.com/contoso.onmicrosoft.com",
+            "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin",
+            "https://accounts.example.com",
+        ] {
+            let config = Config::parse(&json(authority, "https://api.example.com", ""), ORIGIN)
+                .expect(authority);
+            assert_eq!(config.authority.to_string(), authority);
+        }
+    }
+
     #[test]
     fn explicit_redirect_uri_on_the_same_origin() {
         let extra = r#","redirectUri":"http://localhost:8080/signed-in""#;
@@ -252,6 +271,11 @@ mod tests {
 
         let err = Config::parse(r#"{"clientId":"x"}"#, ORIGIN).expect_err("missing fields");
         assert!(err.to_string().contains("authority"), "{err}");
+
+        let twice = json("https://login.microsoftonline.com/x", "https://a.example", "")
+            .replacen('{', r#"{"apiBaseUrl":"https://b.example","#, 1);
+        let err = Config::parse(&twice, ORIGIN).expect_err("a key given twice");
+        assert!(err.to_string().contains("apiBaseUrl"), "{err}");
 
         // What a static host with an SPA fallback answers for a file it does not have.
         assert_eq!(
