@@ -50,6 +50,17 @@ pub fn replace_url(path: &str) {
     }
 }
 
+/// Removes the static shell of `index.html` (its header and skeleton), which the app's own pages
+/// replace.
+pub fn remove_shell() {
+    if let Some(shell) = window()
+        .document()
+        .and_then(|document| document.get_element_by_id("shell"))
+    {
+        shell.remove();
+    }
+}
+
 /// Leaves the app for `url` (the authority's sign-in or sign-out page).
 pub fn go_to(url: &str) {
     let _ = location().assign(url);
@@ -57,10 +68,16 @@ pub fn go_to(url: &str) {
 
 /// A request to `url`, never answered from the HTTP cache and abandoned after the request timeout.
 pub fn request(method: Method, url: &str) -> RequestBuilder {
-    RequestBuilder::new(url)
+    preloaded(url)
         .method(method)
         .cache(RequestCache::NoStore)
-        .abort_signal(Some(&AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS)))
+}
+
+/// A `GET` of `url` that takes the answer to a `<link rel="preload" as="fetch">` of index.html:
+/// the browser matches the preload only to a request in the default cache mode. The server keeps
+/// such a file out of the HTTP cache with its own `Cache-Control`.
+pub fn preloaded(url: &str) -> RequestBuilder {
+    RequestBuilder::new(url).abort_signal(Some(&AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS)))
 }
 
 /// Sends `request` with `body`. Answers the status and the body, whatever the status; fails only

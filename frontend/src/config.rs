@@ -4,7 +4,6 @@
 //! Parsing is strict: an unknown field is usually a misspelt one, and every value is checked here
 //! so that a mistake shows up as one sentence on the error page rather than as a failed sign-in.
 
-use gloo_net::http::Method;
 use shared::SpaConfig;
 
 use crate::auth::Authority;
@@ -64,12 +63,12 @@ impl Config {
             return Err(ConfigError::Invalid(format!("\"{key}\" appears twice")));
         }
 
-        if !is_guid(&file.client_id) {
-            return Err(field(
+        let client_id = shared::normalize_guid(&file.client_id).ok_or_else(|| {
+            field(
                 "clientId",
                 "must be the SPA registration's application (client) id, a GUID",
-            ));
-        }
+            )
+        })?;
         let authority = HttpUrl::parse(&file.authority)
             .map(Authority::new)
             .map_err(|e| field("authority", e))?;
@@ -99,7 +98,7 @@ impl Config {
             }
         };
         Ok(Self {
-            client_id: file.client_id.to_ascii_lowercase(),
+            client_id,
             authority,
             api_scope: file.api_scope,
             api_base_url,
@@ -115,19 +114,10 @@ fn field(field: &'static str, problem: impl ToString) -> ConfigError {
     }
 }
 
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits, the form of every Entra id.
-pub fn is_guid(value: &str) -> bool {
-    let groups: Vec<&str> = value.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Fetches and validates `/config.json` (never from the HTTP cache: a redeploy must take effect).
+/// Fetches and validates `/config.json`: the answer to index.html's preload of it. The file is
+/// served with `Cache-Control: no-store` (staticwebapp.config.json), so a redeploy takes effect.
 pub async fn load() -> Result<Config, ConfigError> {
-    let request = crate::browser::request(Method::GET, "/config.json");
+    let request = crate::browser::preloaded("/config.json");
     let (status, body) = crate::browser::send(request, None)
         .await
         .map_err(ConfigError::Unreachable)?;
@@ -284,14 +274,5 @@ mod tests {
         );
         let huge = " ".repeat(MAX_CONFIG_BYTES + 1);
         assert_eq!(Config::parse(&huge, ORIGIN), Err(ConfigError::TooLarge));
-    }
-
-    #[test]
-    fn guid_shape() {
-        assert!(is_guid(CLIENT));
-        assert!(is_guid("ABCDEF01-2345-6789-abcd-ef0123456789"));
-        assert!(!is_guid("11111111-2222-3333-4444-55555555555"));
-        assert!(!is_guid("11111111-2222-3333-4444-55555555555g"));
-        assert!(!is_guid("111111112222-3333-4444-555555555555"));
     }
 }

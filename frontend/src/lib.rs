@@ -14,7 +14,7 @@ mod load;
 mod pages;
 mod url;
 
-use leptos::either::EitherOf3;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
@@ -25,14 +25,19 @@ use crate::components::{AuthNotice, Footer, Navbar};
 use crate::load::Loader;
 use crate::pages::{ConfigErrorPage, Dashboard, Landing, NotFound};
 
-/// The whole app: a configuration error page, or the site.
+/// The whole app: a configuration error page, or the site. Until one of them is ready, the static
+/// shell of `index.html` stays on screen; the first of them replaces it.
 #[component]
 pub fn App() -> impl IntoView {
     let started = Loader::new(start);
-    move || match started.get() {
-        None => EitherOf3::A(view! { <p class="boot" role="status">"Loading…"</p> }),
-        Some(Ok(auth)) => EitherOf3::B(view! { <Site auth /> }),
-        Some(Err(error)) => EitherOf3::C(view! { <ConfigErrorPage error /> }),
+    move || {
+        let page = match (started.get(), started.error()) {
+            (Some(auth), _) => Either::Left(view! { <Site auth /> }),
+            (None, Some(error)) => Either::Right(view! { <ConfigErrorPage error /> }),
+            (None, None) => return None,
+        };
+        browser::remove_shell();
+        Some(page)
     }
 }
 

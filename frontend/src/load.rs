@@ -1,11 +1,11 @@
-//! Data for a view, loaded in the background: `None` while the first answer is awaited, then the
-//! latest answer. A reload keeps showing the current answer until the next one arrives (as
-//! Leptos's `<Transition>` does).
+//! Data for a view, loaded in the background, with honest states: nothing yet (show a skeleton),
+//! the latest value, and the latest failure. A failed reload keeps the value it had, so a view can
+//! say what went wrong without losing what it showed; a successful one clears the failure.
 //!
 //! Why not `LocalResource` + `<Suspense>`/`<Transition>`, as leptos `examples/fetch` does: each of
 //! them cost this app about 11 KB of gzip in the bundle (measured: a router app loading one value
 //! with a `LocalResource` and `<Suspense>` is 119 KB gzip, with this pattern 108 KB), and the
-//! first-load budget is 200 KB. A spawned task and a signal do the same job here.
+//! first-load budget is 200 KB. A spawned task and two signals do the same job here.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,39 +15,41 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-type Fetch<T> = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = T>>> + Send + Sync>;
+type Fetch<T, E> = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<T, E>>>> + Send + Sync>;
 
 /// A value fetched by a future, and fetched again on demand.
-pub struct Loader<T: 'static> {
+pub struct Loader<T: 'static, E: 'static> {
     value: RwSignal<Option<T>>,
+    error: RwSignal<Option<E>>,
     /// The fetch, and the number of the latest one started (an answer overtaken by a later fetch
     /// is dropped, so answers arriving out of order never show stale data).
-    fetch: StoredValue<(Fetch<T>, Arc<AtomicU64>)>,
+    fetch: StoredValue<(Fetch<T, E>, Arc<AtomicU64>)>,
 }
 
-impl<T> Clone for Loader<T> {
+impl<T, E> Clone for Loader<T, E> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T> Copy for Loader<T> {}
+impl<T, E> Copy for Loader<T, E> {}
 
-impl<T> std::fmt::Debug for Loader<T> {
+impl<T, E> std::fmt::Debug for Loader<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Loader")
     }
 }
 
-impl<T: Clone + Send + Sync + 'static> Loader<T> {
+impl<T: Clone + Send + Sync + 'static, E: Clone + Send + Sync + 'static> Loader<T, E> {
     /// Starts `fetch` now.
     pub fn new<F>(fetch: impl Fn() -> F + Send + Sync + 'static) -> Self
     where
-        F: Future<Output = T> + 'static,
+        F: Future<Output = Result<T, E>> + 'static,
     {
-        let fetch: Fetch<T> = Arc::new(move || Box::pin(fetch()));
+        let fetch: Fetch<T, E> = Arc::new(move || Box::pin(fetch()));
         let loader = Self {
             value: RwSignal::new(None),
+            error: RwSignal::new(None),
             fetch: StoredValue::new((fetch, Arc::new(AtomicU64::new(0)))),
         };
         loader.reload();
@@ -60,18 +62,32 @@ impl<T: Clone + Send + Sync + 'static> Loader<T> {
             return;
         };
         let this_one = latest.fetch_add(1, Ordering::Relaxed) + 1;
-        let value = self.value;
+        let (value, error) = (self.value, self.error);
         spawn_local(async move {
             let answer = fetch().await;
-            if latest.load(Ordering::Relaxed) == this_one {
-                // The view may be gone by now: then there is nothing to update.
-                value.try_set(Some(answer));
+            if latest.load(Ordering::Relaxed) != this_one {
+                return;
+            }
+            // The view may be gone by now: then there is nothing to update.
+            match answer {
+                Ok(answer) => {
+                    value.try_set(Some(answer));
+                    error.try_set(None);
+                }
+                Err(failure) => {
+                    error.try_set(Some(failure));
+                }
             }
         });
     }
 
-    /// The latest answer, `None` until the first arrives (reactive).
+    /// The latest value, `None` until the first arrives (reactive).
     pub fn get(&self) -> Option<T> {
         self.value.get()
+    }
+
+    /// The latest fetch's failure, until a fetch succeeds (reactive).
+    pub fn error(&self) -> Option<E> {
+        self.error.get()
     }
 }

@@ -53,7 +53,7 @@ impl HttpUrl {
         let host = host_of(authority)?;
         match scheme.as_str() {
             "https" => {}
-            "http" if is_loopback(&host) => {}
+            "http" if shared::is_loopback_host(&host) => {}
             _ => return Err(UrlError::Scheme),
         }
         Ok(Self {
@@ -138,15 +138,6 @@ fn host_of(authority: &str) -> Result<String, UrlError> {
         port.parse::<u16>().map_err(|_| UrlError::Port)?;
     }
     Ok(host.to_ascii_lowercase())
-}
-
-/// Hosts that never leave the machine, where plain `http` is acceptable for development.
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

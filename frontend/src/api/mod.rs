@@ -3,7 +3,7 @@
 
 use gloo_net::http::Method;
 use serde::de::DeserializeOwned;
-use shared::{ApiError, Me, NewTask, Task, TaskPatch};
+use shared::{ApiError, ErrorCode, Me, NewTask, Task, TaskPatch, routes};
 
 use crate::auth::{Auth, AuthError, Secret};
 use crate::{browser, codec};
@@ -11,38 +11,82 @@ use crate::{browser, codec};
 /// The largest API answer read.
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
-/// Why an API call failed, worded for the person at the screen.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why an API call failed. Shown as a sentence for the person at the screen; the technical cause
+/// is in [`ApiFailure::details`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiFailure {
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    #[error(
-        "The API could not be reached ({0}). Check that it is running, that apiBaseUrl in \
-         config.json points at it, and that it allows this site's origin."
-    )]
+    Auth(AuthError),
+    /// No answer: the network, CORS or the time limit (the browser's reason).
     Unreachable(String),
-    /// 403: signed in, but without the role the request needs.
-    #[error("{0}")]
-    Forbidden(String),
-    /// 401 again after a renewed token.
-    #[error("The API did not accept your sign-in: {0}")]
-    Unauthorized(String),
-    #[error("{message} (HTTP {status})")]
-    Status { status: u16, message: String },
-    #[error("The API's answer could not be read: {0}")]
+    /// The API answered with an error: its code and sentence (`Unrecognized` when the answer was
+    /// not the API's error envelope, as from a proxy), and the HTTP status.
+    Refused {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+    },
+    /// A success that could not be read.
     BadResponse(String),
 }
 
+impl From<AuthError> for ApiFailure {
+    fn from(error: AuthError) -> Self {
+        ApiFailure::Auth(error)
+    }
+}
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            ApiFailure::Auth(error) => return error.fmt(f),
+            ApiFailure::Unreachable(_) => {
+                "The task service could not be reached. Check your connection, then try again."
+            }
+            ApiFailure::Refused { code, message, .. } => match code {
+                // The API's own sentences for what the user can fix or needs to know.
+                ErrorCode::Forbidden
+                | ErrorCode::TaskNotFound
+                | ErrorCode::InvalidTitle
+                | ErrorCode::StoreFull => message,
+                ErrorCode::Unauthorized => {
+                    "The task service did not accept your sign-in. Sign out, then sign in again."
+                }
+                _ => "The task service could not do this right now. Please try again in a moment.",
+            },
+            ApiFailure::BadResponse(_) => "The task service sent an answer this app cannot read.",
+        };
+        f.write_str(text)
+    }
+}
+
 impl ApiFailure {
-    /// The failure for an error status, with the API's own message when it sent its JSON envelope.
-    pub fn from_status(status: u16, body: &str) -> Self {
-        let message = codec::from_str::<ApiError>(body)
-            .map(|error| error.message)
-            .unwrap_or_else(|_| "The API gave no details.".to_owned());
-        match status {
-            401 => ApiFailure::Unauthorized(message),
-            403 => ApiFailure::Forbidden(message),
-            _ => ApiFailure::Status { status, message },
+    /// The failure for an error status, with the API's code and message when it sent its JSON
+    /// envelope.
+    pub fn refused(status: u16, body: &str) -> Self {
+        let error = codec::from_str::<ApiError>(body).unwrap_or_else(|_| {
+            ApiError::new(ErrorCode::Unrecognized, "The API gave no details.")
+        });
+        ApiFailure::Refused {
+            status,
+            code: error.code,
+            message: error.message,
+        }
+    }
+
+    /// The technical cause, for the "Details" of an error message.
+    pub fn details(&self) -> Option<String> {
+        match self {
+            ApiFailure::Auth(_) => None,
+            ApiFailure::Unreachable(reason) => Some(format!(
+                "No answer from the API ({reason}). Check that it is running, that apiBaseUrl \
+                 in config.json points at it, and that it allows this site's origin."
+            )),
+            ApiFailure::Refused {
+                status,
+                code,
+                message,
+            } => Some(format!("HTTP {status}, {}: {message}", code.as_str())),
+            ApiFailure::BadResponse(reason) => Some(format!("The answer is not valid: {reason}")),
         }
     }
 }
@@ -52,7 +96,7 @@ impl ApiFailure {
 pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiFailure> {
     let within_limit = body.len() <= MAX_RESPONSE_BYTES;
     if !(200..300).contains(&status) {
-        return Err(ApiFailure::from_status(
+        return Err(ApiFailure::refused(
             status,
             if within_limit { body } else { "" },
         ));
@@ -76,17 +120,17 @@ impl Api {
 
     /// Who the API says the user is, with their roles.
     pub async fn me(&self) -> Result<Me, ApiFailure> {
-        self.call(Method::GET, "/api/me", None).await
+        self.call(Method::GET, routes::ME, None).await
     }
 
     /// Every task (Admin) or the user's own.
     pub async fn tasks(&self) -> Result<Vec<Task>, ApiFailure> {
-        self.call(Method::GET, "/api/tasks", None).await
+        self.call(Method::GET, routes::TASKS, None).await
     }
 
     pub async fn create_task(&self, title: String) -> Result<Task, ApiFailure> {
         let body = codec::to_string(&NewTask { title });
-        self.call(Method::POST, "/api/tasks", Some(body)).await
+        self.call(Method::POST, routes::TASKS, Some(body)).await
     }
 
     pub async fn set_completed(&self, id: u64, completed: bool) -> Result<Task, ApiFailure> {
@@ -95,17 +139,17 @@ impl Api {
             ..TaskPatch::default()
         };
         let body = codec::to_string(&patch);
-        self.call(Method::PATCH, &format!("/api/tasks/{id}"), Some(body))
+        self.call(Method::PATCH, &routes::task(id), Some(body))
             .await
     }
 
     pub async fn delete_task(&self, id: u64) -> Result<(), ApiFailure> {
-        let path = format!("/api/tasks/{id}");
+        let path = routes::task(id);
         let (status, body) = self.send_authorized(Method::DELETE, &path, None).await?;
         if (200..300).contains(&status) {
             Ok(())
         } else {
-            Err(ApiFailure::from_status(status, &body))
+            Err(ApiFailure::refused(status, &body))
         }
     }
 
@@ -160,33 +204,54 @@ impl Api {
 mod tests {
     use super::*;
 
+    fn refused(code: ErrorCode, message: &str) -> String {
+        format!(r#"{{"code":"{}","message":"{message}"}}"#, code.as_str())
+    }
+
     #[test]
-    fn api_error_envelope_gives_the_message() {
-        let body = r#"{"code":"forbidden","message":"This requires one of the roles: Admin, Editor, Reader."}"#;
+    fn the_apis_error_code_and_message_are_kept() {
+        let body = refused(
+            ErrorCode::Forbidden,
+            "This requires one of the roles: Admin, Editor, Reader.",
+        );
+        let failure = ApiFailure::refused(403, &body);
         assert_eq!(
-            ApiFailure::from_status(403, body),
-            ApiFailure::Forbidden("This requires one of the roles: Admin, Editor, Reader.".into())
+            failure,
+            ApiFailure::Refused {
+                status: 403,
+                code: ErrorCode::Forbidden,
+                message: "This requires one of the roles: Admin, Editor, Reader.".into()
+            }
         );
         assert_eq!(
-            ApiFailure::from_status(
-                404,
-                r#"{"code":"not_found","message":"Task 7 does not exist."}"#
-            )
-            .to_string(),
-            "Task 7 does not exist. (HTTP 404)"
+            failure.to_string(),
+            "This requires one of the roles: Admin, Editor, Reader."
+        );
+        assert_eq!(
+            failure.details().as_deref(),
+            Some("HTTP 403, forbidden: This requires one of the roles: Admin, Editor, Reader.")
         );
     }
 
     #[test]
-    fn foreign_error_bodies_still_read_as_sentences() {
+    fn server_failures_read_as_sentences_with_the_cause_in_the_details() {
+        let failure = ApiFailure::refused(503, &refused(ErrorCode::StoreUnavailable, "db down"));
         assert_eq!(
-            ApiFailure::from_status(502, "<html>Bad Gateway</html>").to_string(),
-            "The API gave no details. (HTTP 502)"
+            failure.to_string(),
+            "The task service could not do this right now. Please try again in a moment."
         );
+        assert!(failure.details().is_some_and(|d| d.contains("store_unavailable")));
+
+        let proxy = ApiFailure::refused(502, "<html>Bad Gateway</html>");
         assert!(matches!(
-            ApiFailure::from_status(401, ""),
-            ApiFailure::Unauthorized(_)
+            &proxy,
+            ApiFailure::Refused { status: 502, code: ErrorCode::Unrecognized, .. }
         ));
+        assert!(proxy.details().is_some_and(|d| d.contains("HTTP 502")));
+
+        let down = ApiFailure::Unreachable("TypeError: Failed to fetch".into());
+        assert!(!down.to_string().contains("apiBaseUrl"), "no developer words");
+        assert!(down.details().is_some_and(|d| d.contains("Failed to fetch") && d.contains("apiBaseUrl")));
     }
 
     #[test]
@@ -200,7 +265,7 @@ mod tests {
         ));
         assert!(matches!(
             decode::<Task>(500, "{}"),
-            Err(ApiFailure::Status { status: 500, .. })
+            Err(ApiFailure::Refused { status: 500, .. })
         ));
     }
 
@@ -222,16 +287,14 @@ mod tests {
     #[test]
     fn oversized_answers_are_not_parsed() {
         let padding = " ".repeat(MAX_RESPONSE_BYTES);
-        let huge_error = format!(r#"{{"code":"internal","message":"details"}}{padding}"#);
+        let huge_error = format!("{}{padding}", refused(ErrorCode::Forbidden, "details"));
         assert_eq!(
-            decode::<Task>(500, &huge_error)
-                .expect_err("a failure")
-                .to_string(),
-            "The API gave no details. (HTTP 500)"
-        );
-        assert_eq!(
-            decode::<Task>(401, &huge_error),
-            Err(ApiFailure::Unauthorized("The API gave no details.".into())),
+            decode::<Task>(403, &huge_error),
+            Err(ApiFailure::Refused {
+                status: 403,
+                code: ErrorCode::Unrecognized,
+                message: "The API gave no details.".into()
+            }),
             "the status still counts"
         );
         assert!(matches!(

@@ -112,7 +112,7 @@ impl Issuer {
                 origin: origin.to_owned(),
                 tenant: None,
             },
-            Some((origin, tenant)) if crate::config::is_guid(tenant) => Issuer::Entra {
+            Some((origin, tenant)) if shared::is_guid(tenant) => Issuer::Entra {
                 origin: origin.to_owned(),
                 tenant: Some(tenant.to_owned()),
             },
@@ -124,7 +124,7 @@ impl Issuer {
     pub fn accepts(&self, iss: &str, tid: Option<&str>) -> bool {
         match self {
             Issuer::Entra { origin, tenant } => tid.is_some_and(|tid| {
-                crate::config::is_guid(tid)
+                shared::is_guid(tid)
                     && tenant.as_deref().is_none_or(|tenant| tenant == tid)
                     && iss == format!("{origin}/{tid}/v2.0")
             }),

@@ -5,7 +5,7 @@ use super::SignInButton;
 use crate::auth::Auth;
 
 /// Home, Dashboard (when signed in), the user's name with "Sign out", or "Sign in". On narrow
-/// screens the links fold behind a "Menu" button.
+/// screens they fold behind a menu button, and open over the page rather than pushing it down.
 #[component]
 pub fn Navbar() -> impl IntoView {
     let auth = expect_context::<Auth>();
@@ -18,12 +18,15 @@ pub fn Navbar() -> impl IntoView {
                 <A href="/" attr:class="brand">"Entra ID Tasks"</A>
                 <button
                     type="button"
-                    class="button menu-toggle"
+                    class="button quiet menu-toggle"
+                    aria-label="Menu"
                     aria-controls="site-menu"
                     aria-expanded=move || open.get().to_string()
                     on:click=move |_| set_open.update(|open| *open = !*open)
                 >
-                    "Menu"
+                    <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
+                        <path d="M3 6h18M3 12h18M3 18h18" />
+                    </svg>
                 </button>
                 <div id="site-menu" class="menu" class:open=open>
                     <ul class="links">

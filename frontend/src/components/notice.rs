@@ -9,33 +9,41 @@ pub fn AuthNotice() -> impl IntoView {
     move || {
         notice.get().map(|error| {
             view! {
-                <div class="notice error" role="alert">
-                    <p class="notice-text">{error.to_string()}</p>
-                    <button type="button" class="button" on:click=move |_| notice.set(None)>
-                        "Dismiss"
-                    </button>
-                </div>
+                <ErrorNotice
+                    message=error.to_string()
+                    details=None
+                    action=("Dismiss", Callback::new(move |()| notice.set(None)))
+                />
             }
         })
     }
 }
 
-/// A failed call, in words, with a way to try again when that can help.
+/// A failure, in words for the person using the app, the technical cause behind "Details", and
+/// the one action that can help (try again, dismiss).
 #[component]
 pub fn ErrorNotice(
     /// What went wrong, as a sentence.
     message: String,
-    /// Repeats the failed call.
-    #[prop(optional, into)]
-    retry: Option<Callback<()>>,
+    /// The technical cause.
+    details: Option<String>,
+    /// A button: its label and what it does.
+    #[prop(optional)]
+    action: Option<(&'static str, Callback<()>)>,
 ) -> impl IntoView {
     view! {
         <div class="notice error" role="alert">
-            <p class="notice-text">{message}</p>
-            {retry.map(|retry| view! {
-                <button type="button" class="button" on:click=move |_| retry.run(())>
-                    "Try again"
-                </button>
+            <div class="notice-body">
+                <p class="notice-text">{message}</p>
+                {details.map(|details| view! {
+                    <details>
+                        <summary>"Details"</summary>
+                        <p class="notice-details">{details}</p>
+                    </details>
+                })}
+            </div>
+            {action.map(|(label, run)| view! {
+                <button type="button" class="button" on:click=move |_| run.run(())>{label}</button>
             })}
         </div>
     }

@@ -1,10 +1,11 @@
 use leptos::prelude::*;
 use shared::{Me, Role};
 
+use super::AccessList;
 use crate::auth::Account;
 
-/// Who is signed in: name and e-mail from the ID token; roles, what they allow, and the granted
-/// scopes as the API sees them.
+/// Who is signed in and what they may do: name and e-mail from the ID token, roles as the API
+/// sees them, and the permissions those roles grant. The dashboard's side panel.
 #[component]
 pub fn ProfileCard(
     /// The signed-in user, from the ID token.
@@ -17,33 +18,25 @@ pub fn ProfileCard(
     } else {
         account.username
     };
-    let scopes = if me.scopes.is_empty() {
-        "none".to_owned()
-    } else {
-        me.scopes.join(" ")
-    };
     view! {
         <section class="card profile" aria-labelledby="profile-title">
             <div class="profile-head">
                 <span class="avatar" aria-hidden="true">{initials(&account.name)}</span>
                 <div>
                     <h2 id="profile-title">{account.name}</h2>
-                    <p class="muted">{email}</p>
+                    <p class="muted email">{email}</p>
                 </div>
             </div>
             <dl class="facts">
-                <dt>"Roles"</dt>
+                <dt>{if me.roles.len() > 1 { "Roles" } else { "Role" }}</dt>
                 <dd class="badges">
                     {me.roles.iter().map(|role| view! {
-                        <span class=badge_class(*role)>{role.as_str()}</span>
+                        <span class=badge_class(*role) title=role.description()>{role.as_str()}</span>
                     }).collect_view()}
-                    {me.roles.is_empty().then_some("none")}
+                    {me.roles.is_empty().then_some("No role assigned")}
                 </dd>
-                <dt>"Permissions"</dt>
-                <dd>{permissions_text(&me.roles)}</dd>
-                <dt>"Scopes"</dt>
-                <dd><code>{scopes}</code></dd>
             </dl>
+            <AccessList roles=me.roles />
         </section>
     }
 }
@@ -69,13 +62,6 @@ fn initials(name: &str) -> String {
         .chain(last)
         .map(|c| c.to_ascii_uppercase())
         .collect()
-}
-
-/// What the user's most powerful role lets them do, or that they have none.
-fn permissions_text(roles: &[Role]) -> &'static str {
-    roles
-        .first()
-        .map_or("No role assigned", |role| role.description())
 }
 
 #[cfg(test)]
@@ -106,16 +92,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn permissions_text_of_the_first_role() {
-        assert_eq!(
-            permissions_text(&[Role::Admin, Role::Reader]),
-            Role::Admin.description()
-        );
-        assert_eq!(
-            permissions_text(&[Role::Reader]),
-            "Read-only access to own tasks"
-        );
-        assert_eq!(permissions_text(&[]), "No role assigned");
-    }
 }

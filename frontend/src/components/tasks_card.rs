@@ -1,9 +1,12 @@
 use leptos::either::{Either, EitherOf5};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{Role, Task, can_create, can_delete, can_edit, can_view_all, normalize_title};
+use shared::{
+    ErrorCode, Role, Task, can_create, can_delete, can_edit, can_list, can_view_all,
+    normalize_title,
+};
 
-use super::ErrorNotice;
+use super::{ErrorNotice, Skeleton};
 use crate::api::{Api, ApiFailure};
 use crate::load::Loader;
 
@@ -19,10 +22,10 @@ pub fn TasksCard(
         "My Tasks"
     };
     // The API lists tasks only for users with a role; for others it would only answer 403.
-    let body = if roles.is_empty() {
-        Either::Left(view! { <NoRole /> })
+    let body = if can_list(&roles) {
+        Either::Left(view! { <TaskList roles /> })
     } else {
-        Either::Right(view! { <TaskList roles /> })
+        Either::Right(view! { <NoRole /> })
     };
     view! {
         <section class="card tasks" aria-labelledby="tasks-title">
@@ -32,7 +35,7 @@ pub fn TasksCard(
     }
 }
 
-/// Why a user without a role sees no tasks.
+/// Why a user without a role sees no tasks, and who can change that.
 #[component]
 fn NoRole(
     /// The API's own words, when it refused.
@@ -48,6 +51,18 @@ fn NoRole(
             </p>
             {detail.map(|detail| view! { <p class="muted">{detail}</p> })}
         </div>
+    }
+}
+
+/// What to say when there are no tasks: what this user can do next.
+fn empty_text(roles: &[Role]) -> &'static str {
+    if can_view_all(roles) {
+        "No tasks yet. Add the first one above: the tasks of every user appear here."
+    } else if can_create(roles) {
+        "No tasks yet. Add your first task above."
+    } else {
+        "No tasks yet. Readers see the tasks they own; to create tasks, ask an administrator for \
+         the Editor role."
     }
 }
 
@@ -69,14 +84,16 @@ fn TaskList(roles: Vec<Role>) -> impl IntoView {
             async move { api.tasks().await }
         }
     });
-    // The last failed change, shown above the list until the next change succeeds.
-    let problem = RwSignal::new(None::<String>);
+    // The last failed change, until the next change. It is shown instead of a failed reload, so
+    // one failure is one alert; the list stays as it was.
+    let change_failed = RwSignal::new(None::<ApiFailure>);
     let busy = RwSignal::new(false);
     let (draft, set_draft) = signal(String::new());
-    // Sends a change, then reloads the list, so it always shows what the API stored.
+    // Sends a change; once the API has it, reloads the list, so it shows what the API stored.
     let apply = Callback::new(move |change: Change| {
         let api = api.clone();
         busy.set(true);
+        change_failed.set(None);
         spawn_local(async move {
             let result = match change {
                 Change::Add(title) => api
@@ -88,11 +105,32 @@ fn TaskList(roles: Vec<Role>) -> impl IntoView {
                 }
                 Change::Delete(id) => api.delete_task(id).await,
             };
-            let _ = problem.try_set(result.err().map(|e| e.to_string()));
             let _ = busy.try_set(false);
-            tasks.reload();
+            match result {
+                Ok(()) => tasks.reload(),
+                Err(failure) => {
+                    let _ = change_failed.try_set(Some(failure));
+                }
+            }
         });
     });
+    let alert = move || match (change_failed.get(), tasks.error()) {
+        (Some(failure), _) => Some(view! {
+            <ErrorNotice
+                message=failure.to_string()
+                details=failure.details()
+                action=("Dismiss", Callback::new(move |()| change_failed.set(None)))
+            />
+        }),
+        (None, Some(failure)) if !is_forbidden(&failure) => Some(view! {
+            <ErrorNotice
+                message=failure.to_string()
+                details=failure.details()
+                action=("Try again", Callback::new(move |()| tasks.reload()))
+            />
+        }),
+        _ => None,
+    };
 
     let controls = RowControls {
         may_edit: can_edit(&roles),
@@ -101,23 +139,35 @@ fn TaskList(roles: Vec<Role>) -> impl IntoView {
         apply,
         busy: busy.read_only(),
     };
+    let empty = empty_text(&roles);
     view! {
         {can_create(&roles).then(|| view! { <NewTaskForm draft set_draft apply busy=busy.read_only() /> })}
-        {move || problem.get().map(|message| view! { <ErrorNotice message /> })}
-        {move || match tasks.get() {
-            None => EitherOf5::A(view! { <p class="muted" role="status">"Loading tasks…"</p> }),
-            Some(Ok(list)) if list.is_empty() => EitherOf5::B(view! { <p class="muted">"No tasks yet."</p> }),
-            Some(Ok(list)) => EitherOf5::C(view! {
+        {alert}
+        {move || match (tasks.get(), tasks.error()) {
+            (Some(list), _) if list.is_empty() => EitherOf5::A(view! { <p class="empty">{empty}</p> }),
+            (Some(list), _) => EitherOf5::B(view! {
                 <ul class="task-list">
                     {list.into_iter().map(|task| view! { <TaskRow task controls /> }).collect_view()}
                 </ul>
             }),
-            Some(Err(ApiFailure::Forbidden(detail))) => EitherOf5::D(view! { <NoRole detail /> }),
-            Some(Err(error)) => EitherOf5::E(view! {
-                <ErrorNotice message=error.to_string() retry=Callback::new(move |()| tasks.reload()) />
-            }),
+            (None, Some(ApiFailure::Refused { code: ErrorCode::Forbidden, message, .. })) => {
+                EitherOf5::C(view! { <NoRole detail=message /> })
+            }
+            // The alert above says what failed, with "Try again".
+            (None, Some(_)) => EitherOf5::D(()),
+            (None, None) => EitherOf5::E(view! { <Skeleton what="Loading tasks…" /> }),
         }}
     }
+}
+
+fn is_forbidden(failure: &ApiFailure) -> bool {
+    matches!(
+        failure,
+        ApiFailure::Refused {
+            code: ErrorCode::Forbidden,
+            ..
+        }
+    )
 }
 
 /// The "New task" field and its "Add" button. The title is checked with the API's own rule before
@@ -206,21 +256,64 @@ fn TaskRow(task: Task, controls: RowControls) -> impl IntoView {
     view! {
         <li class="task" class:done=completed>
             {status}
-            <span class="task-title">{title.clone()}</span>
-            {controls.show_owner.then(|| view! {
-                <span class="badge owner"><span class="visually-hidden">"Owner: "</span>{owner_name}</span>
-            })}
-            {controls.may_delete.then(|| view! {
-                <button
-                    type="button"
-                    class="button danger"
-                    aria-label=format!("Delete {title}")
-                    disabled=busy
-                    on:click=move |_| { apply.run(Change::Delete(id)); }
-                >
-                    "Delete"
+            <span class="task-text">
+                <span class="task-title">{title.clone()}</span>
+                {controls.show_owner.then(|| view! {
+                    <span class="owner"><span class="visually-hidden">"Owner: "</span>{owner_name}</span>
+                })}
+            </span>
+            {controls.may_delete.then(|| view! { <DeleteButton id title apply busy /> })}
+        </li>
+    }
+}
+
+/// Delete in two steps: the first press asks, the second (on the same button, where the focus
+/// already is) deletes; "Cancel" backs out.
+#[component]
+fn DeleteButton(id: u64, title: String, apply: Callback<Change>, busy: ReadSignal<bool>) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let label = move || {
+        if confirming.get() {
+            format!("Confirm: delete {title}")
+        } else {
+            format!("Delete {title}")
+        }
+    };
+    view! {
+        <span class="delete">
+            <button
+                type="button"
+                class=move || if confirming.get() { "button danger" } else { "button quiet danger" }
+                aria-label=label
+                disabled=busy
+                on:click=move |_| {
+                    if confirming.get_untracked() {
+                        apply.run(Change::Delete(id));
+                    } else {
+                        confirming.set(true);
+                    }
+                }
+            >
+                {move || if confirming.get() { "Confirm" } else { "Delete" }}
+            </button>
+            {move || confirming.get().then(|| view! {
+                <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>
+                    "Cancel"
                 </button>
             })}
-        </li>
+        </span>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each role is told what it can do next.
+    #[test]
+    fn empty_lists_say_what_comes_next() {
+        assert!(empty_text(&[Role::Admin]).contains("every user"));
+        assert!(empty_text(&[Role::Editor]).contains("Add your first task"));
+        assert!(empty_text(&[Role::Reader]).contains("ask an administrator"));
     }
 }

@@ -4,6 +4,12 @@ use leptos_router::components::A;
 use crate::auth::Auth;
 use crate::components::SignInButton;
 
+/// The hero's heading and lead. `index.html` shows the same words, in the same place, before the
+/// app starts: the first paint is the page, and it does not change when the app takes over.
+const HERO_TITLE: &str = "Sign in with Entra ID. Call an API. Keep zero secrets.";
+const HERO_LEAD: &str = "A task list that adapts to your app role: Admins manage every task, \
+                         Editors create and update their own, Readers read theirs.";
+
 /// The home page: what the app shows, and the way in.
 #[component]
 pub fn Landing() -> impl IntoView {
@@ -17,11 +23,8 @@ pub fn Landing() -> impl IntoView {
     };
     view! {
         <section class="hero">
-            <h1>"Sign in with Entra ID. Call an API. Keep zero secrets."</h1>
-            <p class="lead">
-                "A task list that adapts to your app role: Admins manage every task, Editors create "
-                "and update their own, Readers read theirs."
-            </p>
+            <h1>{HERO_TITLE}</h1>
+            <p class="lead">{HERO_LEAD}</p>
             {call_to_action}
         </section>
         <section class="features" aria-label="How it works">
@@ -56,5 +59,19 @@ fn Feature(
             <h2>{title}</h2>
             <p>{children()}</p>
         </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The static shell paints the hero before the app starts; it must be the app's hero.
+    #[test]
+    fn index_html_shows_the_same_hero() {
+        let index = include_str!("../../../index.html");
+        for text in [HERO_TITLE, HERO_LEAD] {
+            assert!(index.contains(text), "index.html lacks {text:?}");
+        }
     }
 }

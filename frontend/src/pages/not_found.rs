@@ -1,14 +1,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// Any address the router does not know.
+/// Any address the router does not know, laid out like every other page.
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
-        <section class="card narrow">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address."</p>
-            <A href="/">"Go to the home page"</A>
+        <h1>"Page not found"</h1>
+        <section class="card">
+            <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
+            <A href="/" attr:class="button primary">"Go to the home page"</A>
         </section>
     }
 }

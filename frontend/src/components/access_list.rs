@@ -1,29 +1,27 @@
 use leptos::prelude::*;
 use shared::{Permission, Role};
 
-/// ✓/✗ for each permission, from the same matrix the API enforces.
+/// ✓/✗ for each permission, from the same matrix the API enforces: a user with no role has none.
 #[component]
-pub fn RbacCard(
+pub fn AccessList(
     /// The user's roles, as the API reports them.
     roles: Vec<Role>,
 ) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="rbac-title">
-            <h2 id="rbac-title">"Access"</h2>
-            <ul class="rbac">
-                {rows(&roles).into_iter().map(|(label, granted)| view! {
-                    <li class:granted=granted data-permission=label data-granted=granted.to_string()>
-                        <span class="mark" aria-hidden="true">{if granted { "✓" } else { "✗" }}</span>
-                        {label}
-                        <span class="visually-hidden">{if granted { ": allowed" } else { ": not allowed" }}</span>
-                    </li>
-                }).collect_view()}
-            </ul>
-        </section>
+        <h3 id="access-title">"What you can do"</h3>
+        <ul class="rbac" aria-labelledby="access-title">
+            {rows(&roles).into_iter().map(|(label, granted)| view! {
+                <li class:granted=granted data-permission=label data-granted=granted.to_string()>
+                    <span class="mark" aria-hidden="true">{if granted { "✓" } else { "✗" }}</span>
+                    {label}
+                    <span class="visually-hidden">{if granted { ": allowed" } else { ": not allowed" }}</span>
+                </li>
+            }).collect_view()}
+        </ul>
     }
 }
 
-/// The card's rows: each permission's label and whether these roles grant it, in the matrix's order.
+/// The list's rows: each permission's label and whether these roles grant it, in the matrix's order.
 fn rows(roles: &[Role]) -> [(&'static str, bool); 5] {
     Permission::ALL.map(|permission| (permission.label(), permission.granted_to(roles)))
 }
