@@ -1,5 +1,6 @@
+use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use super::SignInButton;
 use crate::auth::Auth;
@@ -12,10 +13,14 @@ pub fn Navbar() -> impl IntoView {
     let account = auth.account();
     let (open, set_open) = signal(false);
     let close = move |_| set_open.set(false);
+    // Plain links: the router handles every same-origin link's click. This one marks the page
+    // the user is on.
+    let path = use_location().pathname;
+    let current = move |href: &'static str| move || path.with(|path| path == href).then_some("page");
     view! {
         <header class="site-header">
             <nav class="navbar" aria-label="Main">
-                <A href="/" attr:class="brand">"Entra ID Tasks"</A>
+                <a href="/" class="brand">"Entra ID Tasks"</a>
                 <button
                     type="button"
                     class="button quiet menu-toggle"
@@ -30,15 +35,15 @@ pub fn Navbar() -> impl IntoView {
                 </button>
                 <div id="site-menu" class="menu" class:open=open>
                     <ul class="links">
-                        <li><A href="/" on:click=close>"Home"</A></li>
+                        <li><a href="/" aria-current=current("/") on:click=close>"Home"</a></li>
                         {move || account.with(Option::is_some).then(|| view! {
-                            <li><A href="/dashboard" on:click=close>"Dashboard"</A></li>
+                            <li><a href="/dashboard" aria-current=current("/dashboard") on:click=close>"Dashboard"</a></li>
                         })}
                     </ul>
                     {move || match account.get() {
                         Some(account) => {
                             let auth = auth.clone();
-                            view! {
+                            Either::Left(view! {
                                 <div class="user">
                                     <span class="user-name">{account.name}</span>
                                     <span class="user-username">{account.username}</span>
@@ -46,10 +51,9 @@ pub fn Navbar() -> impl IntoView {
                                         "Sign out"
                                     </button>
                                 </div>
-                            }
-                            .into_any()
+                            })
                         }
-                        None => view! { <SignInButton /> }.into_any(),
+                        None => Either::Right(view! { <SignInButton /> }),
                     }}
                 </div>
             </nav>

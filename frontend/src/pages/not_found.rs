@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 /// Any address the router does not know, laid out like every other page.
 #[component]
@@ -8,7 +7,7 @@ pub fn NotFound() -> impl IntoView {
         <h1>"Page not found"</h1>
         <section class="card">
             <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
-            <A href="/" attr:class="button primary">"Go to the home page"</A>
+            <a href="/" class="button primary">"Go to the home page"</a>
         </section>
     }
 }
