@@ -19,8 +19,9 @@ type Fetch<T, E> = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<T, E>>>> +
 
 /// A value fetched by a future, and fetched again on demand.
 pub struct Loader<T: 'static, E: 'static> {
-    value: RwSignal<Option<T>>,
-    error: RwSignal<Option<E>>,
+    /// The latest value and the latest failure (one signal: each signal type is code in the
+    /// bundle).
+    state: RwSignal<(Option<T>, Option<E>)>,
     /// The fetch, and the number of the latest one started (an answer overtaken by a later fetch
     /// is dropped, so answers arriving out of order never show stale data).
     fetch: StoredValue<(Fetch<T, E>, Arc<AtomicU64>)>,
@@ -48,8 +49,7 @@ impl<T: Clone + Send + Sync + 'static, E: Clone + Send + Sync + 'static> Loader<
     {
         let fetch: Fetch<T, E> = Arc::new(move || Box::pin(fetch()));
         let loader = Self {
-            value: RwSignal::new(None),
-            error: RwSignal::new(None),
+            state: RwSignal::new((None, None)),
             fetch: StoredValue::new((fetch, Arc::new(AtomicU64::new(0)))),
         };
         loader.reload();
@@ -62,32 +62,30 @@ impl<T: Clone + Send + Sync + 'static, E: Clone + Send + Sync + 'static> Loader<
             return;
         };
         let this_one = latest.fetch_add(1, Ordering::Relaxed) + 1;
-        let (value, error) = (self.value, self.error);
+        let state = self.state;
         spawn_local(async move {
             let answer = fetch().await;
             if latest.load(Ordering::Relaxed) != this_one {
                 return;
             }
             // The view may be gone by now: then there is nothing to update.
-            match answer {
+            state.try_update(|(value, error)| match answer {
                 Ok(answer) => {
-                    value.try_set(Some(answer));
-                    error.try_set(None);
+                    *value = Some(answer);
+                    *error = None;
                 }
-                Err(failure) => {
-                    error.try_set(Some(failure));
-                }
-            }
+                Err(failure) => *error = Some(failure),
+            });
         });
     }
 
     /// The latest value, `None` until the first arrives (reactive).
     pub fn get(&self) -> Option<T> {
-        self.value.get()
+        self.state.with(|(value, _)| value.clone())
     }
 
     /// The latest fetch's failure, until a fetch succeeds (reactive).
     pub fn error(&self) -> Option<E> {
-        self.error.get()
+        self.state.with(|(_, error)| error.clone())
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use frontend::auth::{Key, SessionCache, random_token};
+use frontend::auth::{Key, SessionCache, pkce, random_token};
 use frontend::config::{self, ConfigError};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -30,6 +30,15 @@ fn random_tokens_are_unguessable_and_url_safe() {
             "{token}"
         );
     }
+}
+
+/// RFC 7636 appendix B: the S256 challenge of its example verifier, hashed by Web Crypto.
+#[wasm_bindgen_test]
+async fn pkce_challenge_of_rfc_7636_appendix_b() {
+    let challenge = pkce::challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+        .await
+        .expect("Web Crypto");
+    assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 #[wasm_bindgen_test]

@@ -6,7 +6,7 @@ mod authority;
 mod cache;
 mod discovery;
 mod id_token;
-mod pkce;
+pub mod pkce;
 mod random;
 mod redirect;
 mod request;
@@ -57,8 +57,13 @@ pub enum AuthError {
     Redirecting,
     #[error("This browser does not let the app keep its session (sessionStorage is unavailable).")]
     Storage,
-    #[error("This browser has no secure random number generator (crypto.getRandomValues).")]
-    NoRandom,
+    /// Web Crypto is missing: an old browser, or a page not served over https (browsers offer
+    /// `crypto.subtle` to secure origins only: https, or http on this machine).
+    #[error(
+        "This browser cannot sign you in here: it offers no Web Crypto on this page. Open the app \
+         over https in a current browser."
+    )]
+    NoCrypto,
 }
 
 impl AuthError {

@@ -4,15 +4,19 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use super::AuthError;
 
+/// The browser's Web Crypto.
+pub fn crypto() -> Result<web_sys::Crypto, AuthError> {
+    web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .ok_or(AuthError::NoCrypto)
+}
+
 /// 32 bytes from `crypto.getRandomValues` (256 bits, as RFC 7636 §7.1 recommends for verifiers).
 pub fn random_bytes() -> Result<[u8; 32], AuthError> {
-    let crypto = web_sys::window()
-        .and_then(|window| window.crypto().ok())
-        .ok_or(AuthError::NoRandom)?;
     let mut bytes = [0_u8; 32];
-    crypto
+    crypto()?
         .get_random_values_with_u8_array(&mut bytes)
-        .map_err(|_| AuthError::NoRandom)?;
+        .map_err(|_| AuthError::NoCrypto)?;
     Ok(bytes)
 }
 

@@ -311,7 +311,7 @@ impl Auth {
             api_scope: &config.api_scope,
             state: request.state.expose(),
             nonce: request.nonce.expose(),
-            code_challenge: &pkce::challenge(request.verifier.expose()),
+            code_challenge: &pkce::challenge(request.verifier.expose()).await?,
             login_hint,
         }
         .url(&openid.authorization_endpoint);
