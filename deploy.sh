@@ -6,7 +6,8 @@
 #   image     build the API image tagged with the git commit and push it to the registry (a
 #             commit already there is reused; uncommitted changes are always rebuilt)
 #   app       point the Container App at that image (pulled with its managed identity)
-#   spa       build the SPA and write dist/config.json and the API origin into its CSP
+#   spa       build the SPA and write dist/config.json, and the authority's and the API's origins
+#             into its CSP
 #   publish   upload dist/ to the Static Web App
 #   redirect  add the site URL to the SPA registration's redirect URIs, keeping the others
 #   smoke     check /health and a CORS preflight from the site's origin
@@ -56,6 +57,9 @@ Deploys the API and the SPA onto the infrastructure from 'terraform -chdir=infra
 Settings come from the environment or, failing that, from the files setup.sh writes:
   AZURE_TENANT_ID, AZURE_API_CLIENT_ID  (backend/.env)
   AZURE_SPA_CLIENT_ID                   (clientId in frontend/config.local.json)
+Optional:
+  AZURE_SPA_AUTHORITY  where the SPA signs in (default https://login.microsoftonline.com/<tenant>);
+                       any https authority with an OpenID configuration, e.g. Entra External ID
 EOF
 }
 
@@ -186,18 +190,22 @@ step_app() {
 }
 
 step_spa() {
+  local authority authority_origin config
+  authority="$(spa_authority "${TENANT_ID}")"
+  authority_origin="$(url_origin "${authority}")"
   (cd "${REPO_ROOT}" && run trunk build --release)
-  local config
-  config="$(spa_runtime_config "${SPA_CLIENT_ID}" "${TENANT_ID}" "${API_CLIENT_ID}" \
+  config="$(spa_runtime_config "${SPA_CLIENT_ID}" "${authority}" "${API_CLIENT_ID}" \
     "${OUT[backend_url]}" "${OUT[frontend_url]}/")"
   if [[ "${DRY_RUN}" == true ]]; then
     log "[dry-run] would write dist/config.json: $(jq -c . <<<"${config}")"
-    log "[dry-run] would add ${OUT[backend_url]} to connect-src in dist/staticwebapp.config.json"
+    log "[dry-run] would add ${authority_origin} and ${OUT[backend_url]} to connect-src in dist/staticwebapp.config.json"
     return
   fi
   printf '%s\n' "${config}" >"${REPO_ROOT}/dist/config.json"
+  # The SPA reads the authority's OpenID configuration and redeems codes there, and calls the API.
+  allow_connect_src "${REPO_ROOT}/dist/staticwebapp.config.json" "${authority_origin}"
   allow_connect_src "${REPO_ROOT}/dist/staticwebapp.config.json" "${OUT[backend_url]}"
-  log "  wrote dist/config.json; CSP connect-src allows ${OUT[backend_url]}"
+  log "  wrote dist/config.json; CSP connect-src allows ${authority_origin} and ${OUT[backend_url]}"
 }
 
 step_publish() {

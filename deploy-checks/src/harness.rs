@@ -242,7 +242,7 @@ fn copy_scripts(repo: &Path) {
         json!({
             "navigationFallback": {"rewrite": "/index.html"},
             "globalHeaders": {
-                "Content-Security-Policy": "default-src 'self'; connect-src 'self' https://login.microsoftonline.com; frame-ancestors 'none'"
+                "Content-Security-Policy": "default-src 'self'; connect-src 'self'; frame-ancestors 'none'"
             }
         })
         .to_string(),

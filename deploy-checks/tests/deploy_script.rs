@@ -3,6 +3,7 @@
 
 use deploy_checks::harness::{ACR, BACKEND_URL, FRONTEND_URL, SWA_TOKEN, Sandbox, TENANT_ID};
 use serde_json::{Value, json};
+use shared::SpaConfig;
 
 const API: &str = "44444444-4444-4444-8444-444444444444";
 const SPA: &str = "55555555-5555-4555-8555-555555555555";
@@ -95,24 +96,40 @@ fn runs_every_step_in_order_and_deploys_the_commit() {
     );
 }
 
+/// dist/config.json, read as the SPA's configuration type.
+fn deployed_config(sandbox: &Sandbox) -> SpaConfig {
+    serde_json::from_str(
+        &std::fs::read_to_string(sandbox.repo.join("dist/config.json")).expect("dist/config.json"),
+    )
+    .expect("dist/config.json is a shared::SpaConfig")
+}
+
+fn deployed_csp(sandbox: &Sandbox) -> String {
+    let swa: Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.repo.join("dist/staticwebapp.config.json"))
+            .expect("swa config"),
+    )
+    .expect("JSON");
+    swa["globalHeaders"]["Content-Security-Policy"]
+        .as_str()
+        .expect("a CSP")
+        .to_owned()
+}
+
 #[test]
-fn writes_the_runtime_config_and_allows_the_api_in_the_csp() {
+fn writes_the_runtime_config_and_allows_the_authority_and_the_api_in_the_csp() {
     let sandbox = deployed_sandbox();
     let run = sandbox.run("deploy.sh", &[], &[]);
     assert!(run.success, "{}", run.all_output());
-    let config: Value = serde_json::from_str(
-        &std::fs::read_to_string(sandbox.repo.join("dist/config.json")).expect("dist/config.json"),
-    )
-    .expect("JSON");
     assert_eq!(
-        config,
-        json!({
-            "clientId": SPA,
-            "authority": format!("https://login.microsoftonline.com/{TENANT_ID}"),
-            "apiScope": format!("api://{API}/access_as_user"),
-            "apiBaseUrl": BACKEND_URL,
-            "redirectUri": format!("{FRONTEND_URL}/")
-        })
+        deployed_config(&sandbox),
+        SpaConfig {
+            client_id: SPA.into(),
+            authority: format!("https://login.microsoftonline.com/{TENANT_ID}"),
+            api_scope: format!("api://{API}/access_as_user"),
+            api_base_url: BACKEND_URL.into(),
+            redirect_uri: Some(format!("{FRONTEND_URL}/")),
+        }
     );
     // The config was in dist/ when it was uploaded.
     assert_eq!(
@@ -121,17 +138,17 @@ fn writes_the_runtime_config_and_allows_the_api_in_the_csp() {
             .map(|c| c.contains(SPA)),
         Some(true)
     );
+    assert_eq!(
+        deployed_csp(&sandbox),
+        format!(
+            "default-src 'self'; connect-src 'self' https://login.microsoftonline.com {BACKEND_URL}; frame-ancestors 'none'"
+        )
+    );
     let swa: Value = serde_json::from_str(
         &std::fs::read_to_string(sandbox.repo.join("dist/staticwebapp.config.json"))
             .expect("swa config"),
     )
     .expect("JSON");
-    assert_eq!(
-        swa["globalHeaders"]["Content-Security-Policy"],
-        format!(
-            "default-src 'self'; connect-src 'self' https://login.microsoftonline.com {BACKEND_URL}; frame-ancestors 'none'"
-        )
-    );
     assert_eq!(
         swa["navigationFallback"]["rewrite"], "/index.html",
         "rest of the file kept"
@@ -144,6 +161,42 @@ fn writes_the_runtime_config_and_allows_the_api_in_the_csp() {
     )
     .expect("JSON");
     assert_eq!(uploaded, swa);
+}
+
+/// Any authority with an OpenID configuration: its origin, not Entra's, is in the CSP.
+#[test]
+fn another_authority_goes_into_the_config_and_the_csp() {
+    let sandbox = deployed_sandbox();
+    let authority = "https://contoso.ciamlogin.com/contoso.onmicrosoft.com";
+    let run = sandbox.run(
+        "deploy.sh",
+        &[],
+        &[("AZURE_SPA_AUTHORITY", &format!("{authority}/"))],
+    );
+    assert!(run.success, "{}", run.all_output());
+    assert_eq!(deployed_config(&sandbox).authority, authority);
+    assert_eq!(
+        deployed_csp(&sandbox),
+        format!(
+            "default-src 'self'; connect-src 'self' https://contoso.ciamlogin.com {BACKEND_URL}; frame-ancestors 'none'"
+        )
+    );
+
+    for refused in [
+        "http://contoso.ciamlogin.com/t",
+        "https://contoso.ciamlogin.com/t?p=x",
+    ] {
+        let sandbox = deployed_sandbox();
+        let run = sandbox.run("deploy.sh", &[], &[("AZURE_SPA_AUTHORITY", refused)]);
+        assert!(!run.success, "{refused}");
+        assert!(
+            run.stderr
+                .contains("AZURE_SPA_AUTHORITY must be an https URL"),
+            "{}",
+            run.stderr
+        );
+        assert!(!sandbox.repo.join("dist/config.json").exists(), "{refused}");
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use deploy_checks::harness::{DOMAIN, ME, Sandbox, TENANT_ID};
 use serde_json::{Value, json};
+use shared::SpaConfig;
 
 fn sandbox() -> Sandbox {
     Sandbox::new(env!("CARGO_BIN_EXE_fake-cli").as_ref())
@@ -118,19 +119,19 @@ fn registers_the_api_the_spa_the_test_users_and_writes_local_settings() {
         env.contains(&format!("AZURE_API_CLIENT_ID={api_id}\n")),
         "{env}"
     );
-    let config: Value = serde_json::from_str(
+    let config: SpaConfig = serde_json::from_str(
         &std::fs::read_to_string(sandbox.repo.join("frontend/config.local.json")).expect("config"),
     )
-    .expect("config is JSON");
+    .expect("config.local.json is a shared::SpaConfig");
     assert_eq!(
         config,
-        json!({
-            "clientId": spa_id,
-            "authority": format!("https://login.microsoftonline.com/{TENANT_ID}"),
-            "apiScope": format!("api://{api_id}/access_as_user"),
-            "apiBaseUrl": "http://localhost:8000",
-            "redirectUri": "http://localhost:8080/"
-        })
+        SpaConfig {
+            client_id: spa_id.to_string(),
+            authority: format!("https://login.microsoftonline.com/{TENANT_ID}"),
+            api_scope: format!("api://{api_id}/access_as_user"),
+            api_base_url: "http://localhost:8000".into(),
+            redirect_uri: Some("http://localhost:8080/".into()),
+        }
     );
 }
 

@@ -68,9 +68,7 @@ pub fn go_to(url: &str) {
 
 /// A request to `url`, never answered from the HTTP cache and abandoned after the request timeout.
 pub fn request(method: Method, url: &str) -> RequestBuilder {
-    preloaded(url)
-        .method(method)
-        .cache(RequestCache::NoStore)
+    preloaded(url).method(method).cache(RequestCache::NoStore)
 }
 
 /// A `GET` of `url` that takes the answer to a `<link rel="preload" as="fetch">` of index.html:

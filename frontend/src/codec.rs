@@ -6,11 +6,11 @@
 //! the parser is the browser's. Native builds (the unit tests) read and write the same derives
 //! with serde_json; `frontend/tests/browser.rs` runs the browser's layer.
 //!
-//! `JSON.parse` keeps the last of repeated keys without a word, where serde_json refuses them:
-//! [`repeated_key`] restores that check where it matters (`config.json`, written by hand).
+//! Two of serde_json's checks are not made in the browser: [`from_str_strict`] makes them where
+//! they matter (`config.json`, written by hand).
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen::JsCast;
 
@@ -47,10 +47,32 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// The first key that appears twice in the top-level object of `text`, a valid JSON document.
-/// Keys are compared as written.
-pub fn repeated_key(text: &str) -> Option<&str> {
-    let mut keys: Vec<&str> = Vec::new();
+/// Parses `text`, a document written by hand, as a `T`, refusing what `JSON.parse` and
+/// serde-wasm-bindgen let through and serde_json does not: a key given twice (`JSON.parse` keeps
+/// the last) and a key `T` does not have (serde-wasm-bindgen reads only `T`'s own). Both are
+/// usually a typing mistake in `config.json`.
+pub fn from_str_strict<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value = from_str(text)?;
+    let fields = field_names::<T>();
+    let mut seen = Vec::new();
+    for key in top_level_keys(text) {
+        if !fields.contains(&key) {
+            return Err(format!(
+                "unknown field `{key}`, expected one of {}",
+                fields.join(", ")
+            ));
+        }
+        if seen.contains(&key) {
+            return Err(format!("duplicate field `{key}`"));
+        }
+        seen.push(key);
+    }
+    Ok(value)
+}
+
+/// The keys of the top-level object of `text`, a valid JSON document, as written.
+fn top_level_keys(text: &str) -> Vec<&str> {
+    let mut keys = Vec::new();
     let mut depth = 0_usize;
     let mut at = 0;
     while let Some(&byte) = text.as_bytes().get(at) {
@@ -67,42 +89,114 @@ pub fn repeated_key(text: &str) -> Option<&str> {
                         _ => at += 1,
                     }
                 }
-                let string = text.get(start..at)?;
-                let is_key = depth == 1 && text.get(at + 1..)?.trim_start().starts_with(':');
-                if is_key {
-                    if keys.contains(&string) {
-                        return Some(string);
-                    }
-                    keys.push(string);
+                let is_key = depth == 1
+                    && text
+                        .get(at + 1..)
+                        .is_some_and(|rest| rest.trim_start().starts_with(':'));
+                if let (true, Some(key)) = (is_key, text.get(start..at)) {
+                    keys.push(key);
                 }
             }
             _ => {}
         }
         at += 1;
     }
-    None
+    keys
+}
+
+/// The field names serde's derive gives `T`: it hands them to `deserialize_struct`, which this
+/// deserializer answers with them, as an error.
+fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
+    #[derive(Debug)]
+    struct Fields(&'static [&'static str]);
+
+    impl std::fmt::Display for Fields {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("fields")
+        }
+    }
+
+    impl std::error::Error for Fields {}
+
+    impl de::Error for Fields {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Fields(&[])
+        }
+    }
+
+    struct Probe;
+
+    impl<'de> de::Deserializer<'de> for Probe {
+        type Error = Fields;
+
+        fn deserialize_any<V: de::Visitor<'de>>(self, _: V) -> Result<V::Value, Fields> {
+            Err(Fields(&[]))
+        }
+
+        fn deserialize_struct<V: de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Fields> {
+            Err(Fields(fields))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+
+    T::deserialize(Probe)
+        .err()
+        .map_or(&[], |Fields(fields)| fields)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Sample {
+        client_id: String,
+        count: u64,
+    }
+
     #[test]
-    fn repeated_top_level_keys_are_found() {
-        assert_eq!(repeated_key(r#"{"a":1,"b":2,"a":3}"#), Some("a"));
+    fn the_fields_are_serdes_names() {
+        assert_eq!(field_names::<Sample>(), ["clientId", "count"]);
+    }
+
+    #[test]
+    fn top_level_keys_as_written() {
         assert_eq!(
-            repeated_key(r#"{ "clientId" : "x", "authority":"y",  "clientId":"z" }"#),
-            Some("clientId")
+            top_level_keys(r#"{ "a" : 1, "b":{"a":2},"c":[{"a":3}], "d":"x\"a\":1", "e\\":2}"#),
+            ["a", "b", "c", "d", r"e\\"]
         );
-        for unique in [
-            r#"{"a":1,"b":{"a":2},"c":[{"a":3}]}"#,
-            r#"{"a":"b","b":"a"}"#,
-            r#"{"a":"x\"a\":1","b":"{\"a\":2}"}"#,
-            r#"{"a\\":1,"a":2}"#,
-            "[]",
-            "{}",
+        assert!(top_level_keys("[]").is_empty());
+    }
+
+    #[test]
+    fn strict_documents_refuse_repeated_and_unknown_keys() {
+        assert_eq!(
+            from_str_strict::<Sample>(r#"{"clientId":"x","count":2}"#),
+            Ok(Sample {
+                client_id: "x".into(),
+                count: 2
+            })
+        );
+        for (text, expected) in [
+            (r#"{"clientId":"x","count":2,"clientId":"y"}"#, "clientId"),
+            (
+                r#"{"clientId":"x","count":2,"clientSecret":"y"}"#,
+                "clientSecret",
+            ),
         ] {
-            assert_eq!(repeated_key(unique), None, "{unique}");
+            let error = from_str_strict::<Sample>(text).expect_err(text);
+            assert!(error.contains(expected), "{error}");
         }
     }
 }

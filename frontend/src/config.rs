@@ -58,10 +58,7 @@ impl Config {
         if json.trim_start().starts_with('<') {
             return Err(ConfigError::NotJson);
         }
-        let file: SpaConfig = codec::from_str(json).map_err(ConfigError::Invalid)?;
-        if let Some(key) = codec::repeated_key(json) {
-            return Err(ConfigError::Invalid(format!("\"{key}\" appears twice")));
-        }
+        let file: SpaConfig = codec::from_str_strict(json).map_err(ConfigError::Invalid)?;
 
         let client_id = shared::normalize_guid(&file.client_id).ok_or_else(|| {
             field(
@@ -262,8 +259,12 @@ mod tests {
         let err = Config::parse(r#"{"clientId":"x"}"#, ORIGIN).expect_err("missing fields");
         assert!(err.to_string().contains("authority"), "{err}");
 
-        let twice = json("https://login.microsoftonline.com/x", "https://a.example", "")
-            .replacen('{', r#"{"apiBaseUrl":"https://b.example","#, 1);
+        let twice = json(
+            "https://login.microsoftonline.com/x",
+            "https://a.example",
+            "",
+        )
+        .replacen('{', r#"{"apiBaseUrl":"https://b.example","#, 1);
         let err = Config::parse(&twice, ORIGIN).expect_err("a key given twice");
         assert!(err.to_string().contains("apiBaseUrl"), "{err}");
 

@@ -175,16 +175,22 @@ mod tests {
             plain.with_query(&[("a", "1 2"), ("b", "&")]),
             "https://login.example.com/t/authorize?a=1+2&b=%26"
         );
-        let policy = Endpoint::parse("https://login.example.com/t/authorize?p=b2c_1_signin")
-            .expect("valid");
+        let policy =
+            Endpoint::parse("https://login.example.com/t/authorize?p=b2c_1_signin").expect("valid");
         assert_eq!(
             policy.with_query(&[("a", "1")]),
             "https://login.example.com/t/authorize?p=b2c_1_signin&a=1"
         );
         for (input, expected) in [
             ("http://login.example.com/token", UrlError::Scheme),
-            ("https://login.example.com/token#x", UrlError::QueryOrFragment),
-            ("https://login.example.com/token?a=b c", UrlError::InvalidCharacter),
+            (
+                "https://login.example.com/token#x",
+                UrlError::QueryOrFragment,
+            ),
+            (
+                "https://login.example.com/token?a=b c",
+                UrlError::InvalidCharacter,
+            ),
         ] {
             assert_eq!(Endpoint::parse(input), Err(expected), "{input}");
         }

@@ -63,9 +63,8 @@ impl ApiFailure {
     /// The failure for an error status, with the API's code and message when it sent its JSON
     /// envelope.
     pub fn refused(status: u16, body: &str) -> Self {
-        let error = codec::from_str::<ApiError>(body).unwrap_or_else(|_| {
-            ApiError::new(ErrorCode::Unrecognized, "The API gave no details.")
-        });
+        let error = codec::from_str::<ApiError>(body)
+            .unwrap_or_else(|_| ApiError::new(ErrorCode::Unrecognized, "The API gave no details."));
         ApiFailure::Refused {
             status,
             code: error.code,
@@ -240,18 +239,32 @@ mod tests {
             failure.to_string(),
             "The task service could not do this right now. Please try again in a moment."
         );
-        assert!(failure.details().is_some_and(|d| d.contains("store_unavailable")));
+        assert!(
+            failure
+                .details()
+                .is_some_and(|d| d.contains("store_unavailable"))
+        );
 
         let proxy = ApiFailure::refused(502, "<html>Bad Gateway</html>");
         assert!(matches!(
             &proxy,
-            ApiFailure::Refused { status: 502, code: ErrorCode::Unrecognized, .. }
+            ApiFailure::Refused {
+                status: 502,
+                code: ErrorCode::Unrecognized,
+                ..
+            }
         ));
         assert!(proxy.details().is_some_and(|d| d.contains("HTTP 502")));
 
         let down = ApiFailure::Unreachable("TypeError: Failed to fetch".into());
-        assert!(!down.to_string().contains("apiBaseUrl"), "no developer words");
-        assert!(down.details().is_some_and(|d| d.contains("Failed to fetch") && d.contains("apiBaseUrl")));
+        assert!(
+            !down.to_string().contains("apiBaseUrl"),
+            "no developer words"
+        );
+        assert!(
+            down.details()
+                .is_some_and(|d| d.contains("Failed to fetch") && d.contains("apiBaseUrl"))
+        );
     }
 
     #[test]
@@ -272,7 +285,8 @@ mod tests {
     /// Roles are the exact, case-sensitive claim values, as in the API's own types.
     #[test]
     fn an_unknown_role_is_a_bad_answer() {
-        let me = r#"{"id":"i","name":"n","email":"e","tenant_id":"t","roles":["admin"],"scopes":[]}"#;
+        let me =
+            r#"{"id":"i","name":"n","email":"e","tenant_id":"t","roles":["admin"],"scopes":[]}"#;
         assert!(matches!(
             decode::<Me>(200, me),
             Err(ApiFailure::BadResponse(message)) if message.contains("admin")

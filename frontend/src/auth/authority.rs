@@ -33,7 +33,10 @@ impl Authority {
         if self.0.path().ends_with("/v2.0") {
             vec![standard]
         } else {
-            vec![format!("{self}/v2.0/.well-known/openid-configuration"), standard]
+            vec![
+                format!("{self}/v2.0/.well-known/openid-configuration"),
+                standard,
+            ]
         }
     }
 }

@@ -74,7 +74,9 @@ impl OpenIdConfiguration {
                         .map_err(|reason| AuthError::Discovery(format!("{url}: {reason}")));
                 }
                 _ => {
-                    return Err(AuthError::Discovery(format!("{url} answered HTTP {status}")));
+                    return Err(AuthError::Discovery(format!(
+                        "{url} answered HTTP {status}"
+                    )));
                 }
             }
         }

@@ -219,7 +219,8 @@ pub(crate) mod tests {
     }
 
     /// The issuer in the OpenID configuration of Entra's authority for [`TENANT`].
-    const ENTRA: &str = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0";
+    const ENTRA: &str =
+        "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0";
 
     #[test]
     fn valid_token_names_the_account() {
@@ -267,7 +268,10 @@ pub(crate) mod tests {
         assert_eq!(account.tenant_id, None);
         assert_eq!(check_with(&b2c, ENTRA), Err(IdTokenError::Issuer));
         let mut entra_without_tid = claims();
-        entra_without_tid.as_object_mut().expect("object").remove("tid");
+        entra_without_tid
+            .as_object_mut()
+            .expect("object")
+            .remove("tid");
         assert_eq!(
             check_with(&entra_without_tid, ENTRA),
             Err(IdTokenError::Issuer)

@@ -48,8 +48,7 @@ impl TokenResponse {
                 Err(_) => AuthError::BadTokenResponse(format!("HTTP {status}")),
             });
         }
-        let response: Self =
-            codec::from_str(body).map_err(AuthError::BadTokenResponse)?;
+        let response: Self = codec::from_str(body).map_err(AuthError::BadTokenResponse)?;
         if !response.token_type.eq_ignore_ascii_case("bearer")
             || response.access_token.expose().is_empty()
         {

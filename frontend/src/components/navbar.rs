@@ -16,7 +16,8 @@ pub fn Navbar() -> impl IntoView {
     // Plain links: the router handles every same-origin link's click. This one marks the page
     // the user is on.
     let path = use_location().pathname;
-    let current = move |href: &'static str| move || path.with(|path| path == href).then_some("page");
+    let current =
+        move |href: &'static str| move || path.with(|path| path == href).then_some("page");
     view! {
         <header class="site-header">
             <nav class="navbar" aria-label="Main">

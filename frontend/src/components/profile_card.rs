@@ -91,5 +91,4 @@ mod tests {
             assert!(css.contains(&format!(".{selector}")), "{selector}");
         }
     }
-
 }

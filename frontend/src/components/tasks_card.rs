@@ -270,7 +270,12 @@ fn TaskRow(task: Task, controls: RowControls) -> impl IntoView {
 /// Delete in two steps: the first press asks, the second (on the same button, where the focus
 /// already is) deletes; "Cancel" backs out.
 #[component]
-fn DeleteButton(id: u64, title: String, apply: Callback<Change>, busy: ReadSignal<bool>) -> impl IntoView {
+fn DeleteButton(
+    id: u64,
+    title: String,
+    apply: Callback<Change>,
+    busy: ReadSignal<bool>,
+) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let label = move || {
         if confirming.get() {

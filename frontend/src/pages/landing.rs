@@ -16,7 +16,9 @@ pub fn Landing() -> impl IntoView {
     let account = expect_context::<Auth>().account();
     let call_to_action = move || {
         if account.with(Option::is_some) {
-            Either::Left(view! { <a href="/dashboard" class="button primary large">"Go to your dashboard"</a> })
+            Either::Left(
+                view! { <a href="/dashboard" class="button primary large">"Go to your dashboard"</a> },
+            )
         } else {
             Either::Right(view! { <SignInButton class="large" /> })
         }
@@ -59,7 +61,6 @@ pub fn Landing() -> impl IntoView {
         </section>
     }
 }
-
 
 #[cfg(test)]
 mod tests {
