@@ -234,6 +234,29 @@ impl Browser {
         Ok(self.client().current_url().await?)
     }
 
+    /// Resizes the window so that the page's viewport is `width`×`height` CSS pixels (a phone is
+    /// 390×844), whatever the window's frame takes of it.
+    pub async fn set_viewport(&self, width: u32, height: u32) -> Outcome {
+        self.client().set_window_size(width, height).await?;
+        let inner = self
+            .run("return [window.innerWidth, window.innerHeight]", vec![])
+            .await?;
+        let frame = |wanted: u32, got: Option<u64>| {
+            wanted
+                + wanted.saturating_sub(got.and_then(|g| u32::try_from(g).ok()).unwrap_or(wanted))
+        };
+        let (outer_width, outer_height) = (
+            frame(width, inner[0].as_u64()),
+            frame(height, inner[1].as_u64()),
+        );
+        if (outer_width, outer_height) != (width, height) {
+            self.client()
+                .set_window_size(outer_width, outer_height)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Runs `script` in the page; `arguments[0..]` are `args`.
     pub async fn run(&self, script: &str, args: Vec<Value>) -> Outcome<Value> {
         Ok(self.client().execute(script, args).await?)

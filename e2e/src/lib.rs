@@ -8,6 +8,7 @@ mod browser;
 mod error;
 mod group;
 pub mod lighthouse;
+mod other_paths;
 pub mod site;
 mod stack;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use browser::{Browser, CHROMEDRIVER, CHROMIUM, ChromeDriver, WAIT, button, xpath_literal};
 pub use error::{Context, Failure, Outcome};
+pub use other_paths::OtherPaths;
 pub use stack::{Api, Stack, StackOptions};
 
 /// `dist/` at the repository root, where `trunk build --release` writes the SPA.

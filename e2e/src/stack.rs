@@ -18,12 +18,12 @@ use backend::{
     store::{TaskDraft, TaskStore},
 };
 use dev_identity::{Provider, RunningProvider, User};
-use serde_json::json;
-use shared::Task;
+use shared::{SpaConfig, Task};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use crate::{
     Context, Failure, Outcome,
+    other_paths::OtherPaths,
     site::{RunningSite, Site},
 };
 
@@ -32,17 +32,21 @@ const API_READY: Duration = Duration::from_secs(15);
 /// Requests in flight when the API is stopped get this long to finish.
 const API_GRACE: Duration = Duration::from_secs(1);
 
-/// How the provider issues access tokens.
+/// How the provider issues access tokens, and where the SPA finds it.
 #[derive(Debug, Clone, Copy)]
 pub struct StackOptions {
     pub access_token_lifetime: Duration,
+    /// Sign in through [`OtherPaths`], a provider whose endpoints are not at Entra's paths, in
+    /// front of dev-identity, instead of through dev-identity's own authority.
+    pub other_paths: bool,
 }
 
 impl Default for StackOptions {
-    /// Entra's default lifetime (one hour).
+    /// Entra's default lifetime (one hour), dev-identity as the authority.
     fn default() -> Self {
         Self {
             access_token_lifetime: Duration::from_secs(3600),
+            other_paths: false,
         }
     }
 }
@@ -52,6 +56,8 @@ impl Default for StackOptions {
 pub struct Stack {
     pub provider: RunningProvider,
     pub api: Api,
+    /// The authority with other paths, when the options ask for it.
+    pub other_paths: Option<OtherPaths>,
     site: RunningSite,
 }
 
@@ -72,22 +78,35 @@ impl Stack {
             .context("starting dev-identity")?;
         let api = Api::start(&provider, &site_origin).await?;
 
+        let other_paths = if options.other_paths {
+            Some(OtherPaths::start(&provider).await?)
+        } else {
+            None
+        };
+        // As deploy.sh does: the SPA connects to the authority's origin and to the API's.
+        let (authority, authority_origin) = match &other_paths {
+            Some(other) => (other.authority(), other.origin().to_owned()),
+            None => (
+                provider.authority().to_owned(),
+                provider.base_url().to_owned(),
+            ),
+        };
         let mut site = Site::load(dist)?;
-        let provider_origin = provider.base_url().to_owned();
+        site.config_mut().allow_connect_src(&authority_origin)?;
         site.config_mut().allow_connect_src(&api.origin())?;
-        site.config_mut().allow_connect_src(&provider_origin)?;
-        let config = json!({
-            "clientId": provider.spa_client_id().to_string(),
-            "authority": provider.authority(),
-            "apiScope": format!("api://{}/access_as_user", provider.api_client_id()),
-            "apiBaseUrl": api.origin(),
-            "redirectUri": format!("{site_origin}/"),
-        });
+        let config = SpaConfig {
+            client_id: provider.spa_client_id().to_string(),
+            authority,
+            api_scope: format!("api://{}/{}", provider.api_client_id(), shared::API_SCOPE),
+            api_base_url: api.origin(),
+            redirect_uri: Some(format!("{site_origin}/")),
+        };
         site.put("/config.json", serde_json::to_vec_pretty(&config)?);
         let site = site.serve(site_listener)?;
         Ok(Self {
             provider,
             api,
+            other_paths,
             site,
         })
     }

@@ -133,7 +133,10 @@ async fn the_app_in_a_real_browser() {
         async |b| {
             sign_in(b, admin, "/dashboard").await?;
             dashboard_shows(b, admin, "Admin", "All Tasks").await?;
-            admin_deletes_editors_task(b, editor, reader).await
+            tasks_with_owners(b, editor, reader).await?;
+            b.screenshot("dashboard-admin").await?;
+            phone_shows_the_first_task_above_the_fold(b, "dashboard-admin-phone").await?;
+            admin_deletes_editors_task(b).await
         },
     )
     .await;
@@ -146,6 +149,7 @@ async fn the_app_in_a_real_browser() {
         async |b| {
             sign_in(b, guest, "/dashboard").await?;
             guest_has_no_role(b, guest).await?;
+            no_permission_is_shown_as_granted(b).await?;
             b.screenshot("dashboard-guest").await.map(drop)
         },
     )
@@ -153,12 +157,14 @@ async fn the_app_in_a_real_browser() {
     run.close(guests).await;
     drop(stack);
 
-    // Short-lived access tokens, on servers of their own: every scenario above used Entra's
-    // default of one hour.
+    // On servers of their own: short-lived access tokens (every scenario above used Entra's
+    // default of one hour), and an authority whose OpenID configuration names endpoints that are
+    // not at Entra's paths, so every sign-in and renewal below goes through discovery.
     let mut stack = Stack::start(
         &dist,
         StackOptions {
             access_token_lifetime: SHORT_TOKEN_LIFETIME,
+            other_paths: true,
         },
     )
     .await
@@ -166,13 +172,19 @@ async fn the_app_in_a_real_browser() {
     let editor = user(&stack, "editor");
     let mut renewing = run.browser("short-token browser", &stack).await;
     run.step(
-        "an expired access token is renewed silently",
+        "sign-in through an authority with other paths, found by discovery",
         &mut renewing,
         async |b| {
             sign_in(b, editor, "/dashboard").await?;
             dashboard_shows(b, editor, "Editor", "My Tasks").await?;
-            token_expiry_renews_silently(b, &stack).await
+            signed_in_through_discovery(&stack)
         },
+    )
+    .await;
+    run.step(
+        "an expired access token is renewed silently",
+        &mut renewing,
+        async |b| token_expiry_renews_silently(b, &stack).await,
     )
     .await;
     stack
@@ -180,6 +192,12 @@ async fn the_app_in_a_real_browser() {
         .stop()
         .await
         .unwrap_or_else(|failure| panic!("stopping the API: {failure}"));
+    run.step(
+        "a failed Add: one alert, the list and the typed title kept",
+        &mut renewing,
+        async |b| failed_add_keeps_the_list(b).await,
+    )
+    .await;
     run.step(
         "the API unavailable: an error state, then Try again",
         &mut renewing,
@@ -599,7 +617,8 @@ async fn sign_out_and_go_back(b: &Browser, stack: &Stack, editor: &User) -> Outc
     .map(drop)
 }
 
-async fn admin_deletes_editors_task(b: &Browser, editor: &User, reader: &User) -> Outcome {
+/// Every task, each with its owner's name.
+async fn tasks_with_owners(b: &Browser, editor: &User, reader: &User) -> Outcome {
     for (title, owner) in [(EDITOR_TASK, editor), (READER_TASK, reader)] {
         let owner_badge = format!(
             "{}//span[contains(@class,'owner') and contains(normalize-space(.), {})]",
@@ -609,8 +628,64 @@ async fn admin_deletes_editors_task(b: &Browser, editor: &User, reader: &User) -
         b.wait_for_element(&format!("{title:?} with its owner"), &owner_badge)
             .await?;
     }
-    b.screenshot("dashboard-admin").await?;
+    Ok(())
+}
+
+/// On a phone (390×844), the tasks come first: the first task is on screen without scrolling,
+/// and its Delete sits on its line.
+async fn phone_shows_the_first_task_above_the_fold(b: &Browser, screenshot: &str) -> Outcome {
+    b.set_viewport(390, 844).await?;
+    b.reload().await?;
+    let first = "(//li[contains(@class,'task')])[1]";
+    b.wait_for_element("the first task on a phone", first)
+        .await?;
+    b.check_accessibility().await?;
+    let layout = b
+        .run(
+            "const row = document.evaluate(arguments[0], document, null, 9, null).singleNodeValue;
+             const box = row.getBoundingClientRect();
+             const remove = row.querySelector('button');
+             return { bottom: box.bottom, viewport: window.innerHeight, width: window.innerWidth,
+                      rowTop: box.top, rowBottom: box.bottom,
+                      buttonTop: remove ? remove.getBoundingClientRect().top : box.top };",
+            vec![json!(first)],
+        )
+        .await?;
+    b.screenshot(screenshot).await?;
+    let number = |key: &str| layout[key].as_f64().unwrap_or(f64::NAN);
+    e2e::ensure!(
+        number("width") <= 390.0,
+        "the viewport is not a phone's: {layout}"
+    );
+    e2e::ensure!(
+        number("bottom") <= number("viewport"),
+        "the first task is below the fold on a phone: {layout}"
+    );
+    e2e::ensure!(
+        number("buttonTop") < number("rowBottom") && number("buttonTop") >= number("rowTop"),
+        "Delete is not on the task's line: {layout}"
+    );
+    b.set_viewport(1280, 900).await?;
+    b.reload().await
+}
+
+/// Delete asks first; the second press on the same button deletes.
+async fn admin_deletes_editors_task(b: &Browser) -> Outcome {
+    b.wait_for_element("the Editor's task", &task_row(EDITOR_TASK))
+        .await?;
     b.click_button(&format!("Delete {EDITOR_TASK}")).await?;
+    b.wait_for_element(
+        "the confirmation",
+        &button(&format!("Confirm: delete {EDITOR_TASK}")),
+    )
+    .await?;
+    e2e::ensure!(
+        b.exists(&task_row(EDITOR_TASK)).await?,
+        "the task went before the delete was confirmed"
+    );
+    b.check_accessibility().await?;
+    b.click_button(&format!("Confirm: delete {EDITOR_TASK}"))
+        .await?;
     b.wait_for("the Editor's task to disappear", || async {
         Ok((!b.exists(&task_row(EDITOR_TASK)).await?).then_some(()))
     })
@@ -650,6 +725,32 @@ async fn guest_has_no_role(b: &Browser, guest: &User) -> Outcome {
     e2e::ensure!(
         !b.exists(NEW_TASK_INPUT).await?,
         "a Guest sees the \"New task\" field"
+    );
+    Ok(())
+}
+
+/// What a user with no role may do, as the Access list shows it: nothing, as the API allows.
+async fn no_permission_is_shown_as_granted(b: &Browser) -> Outcome {
+    let rows = "//ul[contains(@class,'rbac')]/li";
+    b.wait_for_element("the Access list", rows).await?;
+    let read = format!("{rows}[@data-permission='Read']");
+    e2e::ensure!(
+        b.exists(&format!("{read}[@data-granted='false']")).await?,
+        "\"Read\" is not shown as not allowed"
+    );
+    let granted = b
+        .run(
+            "return [...document.querySelectorAll('.rbac li.granted')].map(li => li.innerText)",
+            vec![],
+        )
+        .await?;
+    e2e::ensure!(
+        granted == json!([]),
+        "a user with no role is shown permissions: {granted}"
+    );
+    e2e::ensure!(
+        !b.text().await?.contains("✓"),
+        "a ✓ is shown to a user with no role"
     );
     Ok(())
 }
@@ -787,6 +888,80 @@ async fn token_expiry_renews_silently(b: &Browser, stack: &Stack) -> Outcome {
     b.wait_for_element("the task marked done after the API's 401", &done)
         .await?;
     believed.renewed_silently(b, stack).await
+}
+
+/// The SPA found every endpoint through the authority's OpenID configuration: the stand-in was
+/// asked for its document and its token endpoint, never for Entra's paths.
+fn signed_in_through_discovery(stack: &Stack) -> Outcome {
+    let other_paths = stack
+        .other_paths
+        .as_ref()
+        .ok_or_else(|| Failure::new("this stack has no authority with other paths"))?;
+    let asked = other_paths.asked();
+    for path in [
+        "/idp/.well-known/openid-configuration",
+        "/idp/authorize",
+        "/idp/token",
+    ] {
+        e2e::ensure!(
+            asked.iter().any(|asked| asked == path),
+            "the SPA did not use {path}; the stand-in was asked for {asked:?}"
+        );
+    }
+    e2e::ensure!(
+        asked
+            .iter()
+            .filter(|asked| asked.ends_with("openid-configuration"))
+            .count()
+            <= 2,
+        "the configuration was read more than once per page load: {asked:?}"
+    );
+    Ok(())
+}
+
+/// With the API down, Add fails: one alert that says so in words, the list as it was, and the
+/// title still in the field to try again.
+async fn failed_add_keeps_the_list(b: &Browser) -> Outcome {
+    const TITLE: &str = "Added while the API is down";
+    b.wait_for_element("the tasks", &task_row(AFTER_EXPIRY_TASK))
+        .await?;
+    let input = b
+        .wait_for_element("the \"New task\" field", NEW_TASK_INPUT)
+        .await?;
+    input.send_keys(TITLE).await?;
+    b.click_button("Add").await?;
+    b.wait_for_element("an error notice", ERROR_NOTICE).await?;
+    // Any second alert would have come with the first.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let alerts = b
+        .find_all("//*[@role='alert' and normalize-space(.)!='']")
+        .await?;
+    e2e::ensure!(
+        alerts.len() == 1,
+        "{} alerts for one failure:\n{}",
+        alerts.len(),
+        b.text().await?
+    );
+    let message = alerts[0].text().await?;
+    e2e::ensure!(
+        message.contains("could not be reached") && !message.contains("apiBaseUrl"),
+        "the alert is not written for the person using the app: {message:?}"
+    );
+    e2e::ensure!(
+        b.exists(&task_row(AFTER_EXPIRY_TASK)).await?,
+        "the list disappeared when Add failed"
+    );
+    let kept = b
+        .wait_for_element("the \"New task\" field", NEW_TASK_INPUT)
+        .await?
+        .prop("value")
+        .await?;
+    e2e::ensure!(
+        kept.as_deref() == Some(TITLE),
+        "the typed title was lost: {kept:?}"
+    );
+    b.check_accessibility().await?;
+    b.screenshot("add-fails-api-down").await.map(drop)
 }
 
 async fn api_unavailable_shows_error(b: &Browser) -> Outcome {

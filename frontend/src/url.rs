@@ -12,6 +12,8 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpUrl {
     origin: String,
+    /// Lower-cased; an IPv6 literal keeps its brackets.
+    host: String,
     /// The path without its trailing slash: empty for the origin itself, else starting with `/`.
     path: String,
 }
@@ -58,6 +60,7 @@ impl HttpUrl {
         }
         Ok(Self {
             origin: format!("{scheme}://{}", authority.to_ascii_lowercase()),
+            host,
             path: path.trim_end_matches('/').to_owned(),
         })
     }
@@ -65,6 +68,10 @@ impl HttpUrl {
     /// `scheme://host[:port]`, lower-cased, as browsers compare origins.
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     /// The path without a trailing slash (empty for the bare origin).

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use frontend::auth::{Key, SessionCache, pkce, random_token};
-use frontend::config::{self, ConfigError};
+use frontend::config::{self, Config, ConfigError};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -39,6 +39,33 @@ async fn pkce_challenge_of_rfc_7636_appendix_b() {
         .await
         .expect("Web Crypto");
     assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+}
+
+/// The browser's JSON layer (`JSON.parse`, serde-wasm-bindgen) with the checks it does not make
+/// itself: `config.json` with a key given twice or a key it does not have is refused.
+#[wasm_bindgen_test]
+fn config_json_refuses_repeated_and_unknown_keys() {
+    const ORIGIN: &str = "http://localhost:8080";
+    let good = r#"{"clientId":"11111111-2222-3333-4444-555555555555",
+        "authority":"https://login.microsoftonline.com/contoso.com",
+        "apiScope":"api://99999999-2222-3333-4444-555555555555/access_as_user",
+        "apiBaseUrl":"https://api.example.com"}"#;
+    let config = Config::parse(good, ORIGIN).expect("valid");
+    assert_eq!(config.redirect_uri, "http://localhost:8080/");
+    for (bad, named) in [
+        (
+            good.replacen('{', r#"{"apiBaseUrl":"https://b.example","#, 1),
+            "duplicate field `apiBaseUrl`",
+        ),
+        (
+            good.replacen('{', r#"{"clientSecret":"x","#, 1),
+            "unknown field `clientSecret`",
+        ),
+        (good.replace("\"apiScope\"", "\"apiscope\""), "apiscope"),
+    ] {
+        let error = Config::parse(&bad, ORIGIN).expect_err(&bad);
+        assert!(error.to_string().contains(named), "{error}");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -334,7 +334,9 @@ fn start_others(
             &settings.spa_client_id,
             &settings.api_client_id,
         );
-        std::fs::write(&config, format!("{json:#}\n"))
+        let json = serde_json::to_string_pretty(&json)
+            .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+        std::fs::write(&config, format!("{json}\n"))
             .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
         let mut trunk = Command::new("trunk");
         trunk

@@ -22,23 +22,42 @@ impl Authority {
         self.0.origin()
     }
 
-    /// Where the OpenID configuration is, in the order to try. Microsoft's authorities (Entra ID,
-    /// External ID, B2C, and dev-identity, which speaks Entra's protocol) serve their v2.0
-    /// configuration at `{authority}/v2.0/.well-known/openid-configuration`, as MSAL.js reads it;
-    /// any other provider serves it at `{issuer}/.well-known/openid-configuration` (OpenID Connect
-    /// Discovery §4), tried when the first is not found. An authority given as a v2.0 issuer
-    /// (ending in `/v2.0`) has only the second.
+    /// Where the OpenID configuration may be, in the order to try. Microsoft's authorities (Entra
+    /// ID in any cloud, External ID, B2C, and dev-identity on this machine, which speaks Entra's
+    /// protocol) serve their v2.0 configuration at `{authority}/v2.0/.well-known/...`, where
+    /// MSAL.js reads it; any other provider serves its configuration at
+    /// `{issuer}/.well-known/openid-configuration` (OpenID Connect Discovery §4). The other
+    /// place is tried when the first has none. An authority given as a v2.0 issuer (ending in
+    /// `/v2.0`) has only the standard place.
     pub fn discovery_urls(&self) -> Vec<String> {
         let standard = format!("{self}/.well-known/openid-configuration");
         if self.0.path().ends_with("/v2.0") {
-            vec![standard]
+            return vec![standard];
+        }
+        let v2 = format!("{self}/v2.0/.well-known/openid-configuration");
+        if is_microsoft_host(self.0.host()) {
+            vec![v2, standard]
         } else {
-            vec![
-                format!("{self}/v2.0/.well-known/openid-configuration"),
-                standard,
-            ]
+            vec![standard, v2]
         }
     }
+}
+
+/// Whether `host` is one of Microsoft's sign-in hosts, or this machine (dev-identity).
+fn is_microsoft_host(host: &str) -> bool {
+    shared::is_loopback_host(host)
+        || [
+            "login.microsoftonline.com",
+            "login.microsoftonline.us",
+            "login.chinacloudapi.cn",
+            "login.partner.microsoftonline.cn",
+            "login.microsoft.com",
+            "login.windows.net",
+        ]
+        .contains(&host)
+        || [".ciamlogin.com", ".b2clogin.com"]
+            .iter()
+            .any(|suffix| host.ends_with(suffix))
 }
 
 impl fmt::Display for Authority {
@@ -162,12 +181,31 @@ mod tests {
             authority("https://login.microsoftonline.com/t/v2.0").discovery_urls(),
             ["https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration"]
         );
-        let issuer = authority("https://accounts.example.com");
+        let issuer = authority("https://accounts.example.com/realms/staff");
         assert_eq!(
-            issuer.discovery_urls()[1],
-            "https://accounts.example.com/.well-known/openid-configuration"
+            issuer.discovery_urls(),
+            [
+                "https://accounts.example.com/realms/staff/.well-known/openid-configuration",
+                "https://accounts.example.com/realms/staff/v2.0/.well-known/openid-configuration",
+            ],
+            "another provider's standard place first"
         );
         assert_eq!(issuer.origin(), "https://accounts.example.com");
+        for microsoft in [
+            "https://login.microsoftonline.us/t",
+            "https://contoso.ciamlogin.com/contoso.onmicrosoft.com",
+            "http://127.0.0.1:8081/t",
+            "http://[::1]:8081/t",
+        ] {
+            assert!(
+                authority(microsoft).discovery_urls()[0].contains("/v2.0/"),
+                "{microsoft}"
+            );
+        }
+        assert!(
+            !authority("https://login.microsoftonline.com.evil.example/t").discovery_urls()[0]
+                .contains("/v2.0/")
+        );
     }
 
     #[test]

@@ -58,29 +58,29 @@ impl OpenIdConfiguration {
         })
     }
 
-    /// Fetches and reads the authority's configuration, from the first of its
-    /// [discovery URLs](Authority::discovery_urls) that has one.
+    /// Fetches and reads the authority's configuration from the first of its
+    /// [discovery URLs](Authority::discovery_urls) that has one. A place that answers 404, or not
+    /// at all (a provider may answer a path it does not know without CORS headers, which the
+    /// browser reports as no answer), is passed over for the next.
     pub async fn fetch(authority: &Authority) -> Result<Self, AuthError> {
-        let mut not_found = String::new();
+        let mut failure = String::new();
         for url in authority.discovery_urls() {
             let request = browser::request(Method::GET, &url);
-            let (status, body) = browser::send(request, None)
-                .await
-                .map_err(|reason| AuthError::Discovery(format!("{url}: {reason}")))?;
-            match status {
-                404 => not_found = format!("{url} answered HTTP 404"),
-                200..=299 => {
+            match browser::send(request, None).await {
+                Ok((200..=299, body)) => {
                     return Self::parse(&body)
                         .map_err(|reason| AuthError::Discovery(format!("{url}: {reason}")));
                 }
-                _ => {
+                Ok((404, _)) => failure = format!("{url} answered HTTP 404"),
+                Ok((status, _)) => {
                     return Err(AuthError::Discovery(format!(
                         "{url} answered HTTP {status}"
                     )));
                 }
+                Err(reason) => failure = format!("{url}: {reason}"),
             }
         }
-        Err(AuthError::Discovery(not_found))
+        Err(AuthError::Discovery(failure))
     }
 }
 

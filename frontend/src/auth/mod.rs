@@ -10,7 +10,6 @@ pub mod pkce;
 mod random;
 mod redirect;
 mod request;
-mod secret;
 mod session;
 mod tokens;
 
@@ -18,8 +17,8 @@ pub use authority::Authority;
 pub use cache::{Key, SessionCache};
 pub use id_token::{Account, IdTokenError};
 pub use random::random_token;
-pub use secret::Secret;
 pub use session::Auth;
+pub use shared::Secret;
 
 /// Everything that can go wrong signing in or getting a token, worded for the person at the screen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -80,7 +80,7 @@ mod tests {
         assert_eq!(
             response,
             AuthResponse::Code {
-                code: Secret::new("0.AAA+b"),
+                code: Secret::from("0.AAA+b"),
                 state: Some("xyz".into())
             }
         );
@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_code() {
         let response = AuthResponse::Code {
-            code: Secret::new("secret-code"),
+            code: Secret::from("secret-code"),
             state: None,
         };
         assert!(!format!("{response:?}").contains("secret-code"));

@@ -63,9 +63,9 @@ mod tests {
 
     fn request() -> PendingRequest {
         PendingRequest {
-            state: Secret::new("s1"),
-            nonce: Secret::new("n1"),
-            verifier: Secret::new("v1"),
+            state: Secret::from("s1"),
+            nonce: Secret::from("n1"),
+            verifier: Secret::from("v1"),
             return_path: "/dashboard".into(),
             created_at: 1_000,
         }

@@ -118,7 +118,7 @@ mod tests {
 
     fn token(secret: &str, expires_at: u64) -> AccessToken {
         AccessToken {
-            token: Secret::new(secret),
+            token: Secret::from(secret),
             expires_at,
         }
     }
@@ -128,11 +128,11 @@ mod tests {
         let fresh = token("a", NOW + RENEWAL_MARGIN_SECS + 1);
         assert_eq!(
             plan(Some(&fresh), true, None, NOW),
-            Plan::UseCached(Secret::new("a"))
+            Plan::UseCached(Secret::from("a"))
         );
         assert_eq!(
             plan(Some(&fresh), false, None, NOW),
-            Plan::UseCached(Secret::new("a"))
+            Plan::UseCached(Secret::from("a"))
         );
     }
 
@@ -158,17 +158,17 @@ mod tests {
     fn token_rejected_by_the_api_is_renewed_once_unless_already_renewed() {
         let fresh = token("a", NOW + 3600);
         assert_eq!(
-            plan(Some(&fresh), true, Some(&Secret::new("a")), NOW),
+            plan(Some(&fresh), true, Some(&Secret::from("a")), NOW),
             Plan::Refresh
         );
         assert_eq!(
-            plan(Some(&fresh), false, Some(&Secret::new("a")), NOW),
+            plan(Some(&fresh), false, Some(&Secret::from("a")), NOW),
             Plan::Interactive
         );
         // Another call renewed the cache while this one waited: use the new token.
         assert_eq!(
-            plan(Some(&fresh), true, Some(&Secret::new("old")), NOW),
-            Plan::UseCached(Secret::new("a"))
+            plan(Some(&fresh), true, Some(&Secret::from("old")), NOW),
+            Plan::UseCached(Secret::from("a"))
         );
     }
 
@@ -177,8 +177,8 @@ mod tests {
         let body = r#"{"token_type":"Bearer","scope":"api://a/access_as_user","expires_in":3599,
             "ext_expires_in":3599,"access_token":"at","refresh_token":"rt","id_token":"it"}"#;
         let response = TokenResponse::parse(200, body).expect("valid");
-        assert_eq!(response.refresh_token, Some(Secret::new("rt")));
-        assert_eq!(response.id_token, Some(Secret::new("it")));
+        assert_eq!(response.refresh_token, Some(Secret::from("rt")));
+        assert_eq!(response.id_token, Some(Secret::from("it")));
         assert_eq!(
             AccessToken::from_response(&response, NOW),
             token("at", NOW + 3599)

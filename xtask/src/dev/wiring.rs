@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 
-use serde_json::{Value, json};
+use shared::SpaConfig;
 
 /// The two names of this machine a browser may use for the SPA. Browsers treat them as different
 /// origins, so both are registered: the app works whichever one the developer opens.
@@ -72,20 +72,21 @@ impl Ports {
     }
 }
 
-/// The SPA's `/config.json` (CONTRACTS.md): the provider as authority, the API as resource.
+/// The SPA's `/config.json` (`shared::SpaConfig`): the provider as authority, the API as resource.
 /// `redirectUri` is left out so the SPA uses the origin it was opened at, both being registered.
 pub fn spa_config(
     ports: &Ports,
     authority: &str,
     spa_client_id: &str,
     api_client_id: &str,
-) -> Value {
-    json!({
-        "clientId": spa_client_id,
-        "authority": authority,
-        "apiScope": format!("api://{api_client_id}/access_as_user"),
-        "apiBaseUrl": ports.api_url(),
-    })
+) -> SpaConfig {
+    SpaConfig {
+        client_id: spa_client_id.to_owned(),
+        authority: authority.to_owned(),
+        api_scope: format!("api://{api_client_id}/{}", shared::API_SCOPE),
+        api_base_url: ports.api_url(),
+        redirect_uri: None,
+    }
 }
 
 /// The API's configuration: the provider's variables (from its banner), its port on loopback
@@ -114,6 +115,8 @@ pub fn foreign_azure_variables(inherited: impl IntoIterator<Item = OsString>) ->
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const TENANT: &str = "00000000-0000-0000-0000-000000000001";
@@ -138,7 +141,7 @@ mod tests {
     fn the_spa_is_configured_for_the_provider_and_the_api() {
         let authority = format!("http://127.0.0.1:9001/{TENANT}");
         assert_eq!(
-            spa_config(&ports(), &authority, SPA, API),
+            serde_json::to_value(spa_config(&ports(), &authority, SPA, API)).expect("JSON"),
             json!({
                 "clientId": "00000000-0000-0000-0000-000000000002",
                 "authority": "http://127.0.0.1:9001/00000000-0000-0000-0000-000000000001",
