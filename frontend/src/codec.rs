@@ -52,7 +52,15 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
 /// the last) and a key `T` does not have (serde-wasm-bindgen reads only `T`'s own). Both are
 /// usually a typing mistake in `config.json`.
 pub fn from_str_strict<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    let value = from_str(text)?;
+    // A misspelt key also leaves a field missing: the key is the better explanation.
+    match (from_str(text), known_keys_once::<T>(text)) {
+        (_, Err(key_error)) => Err(key_error),
+        (value, Ok(())) => value,
+    }
+}
+
+/// Every top-level key of `text` is a field of `T`, given once.
+fn known_keys_once<T: DeserializeOwned>(text: &str) -> Result<(), String> {
     let fields = field_names::<T>();
     let mut seen = Vec::new();
     for key in top_level_keys(text) {
@@ -67,7 +75,7 @@ pub fn from_str_strict<T: DeserializeOwned>(text: &str) -> Result<T, String> {
         }
         seen.push(key);
     }
-    Ok(value)
+    Ok(())
 }
 
 /// The keys of the top-level object of `text`, a valid JSON document, as written.
