@@ -91,6 +91,7 @@ mod tests {
     use std::time::Duration;
 
     use axum::http::HeaderValue;
+    use secrecy::ExposeSecret;
 
     use super::*;
     use crate::{
@@ -127,7 +128,7 @@ mod tests {
         let IdsSource::Environment(ids) = &config.ids else {
             panic!("ids from the environment");
         };
-        assert_eq!(*ids.tenant_id.expose(), TENANT.to_ascii_lowercase());
+        assert_eq!(ids.tenant_id.expose_secret(), TENANT.to_ascii_lowercase());
         assert_eq!(
             config.auth.authority_host.as_str(),
             "https://login.microsoftonline.com/"

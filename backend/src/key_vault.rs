@@ -13,7 +13,7 @@ use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use reqwest::Url;
 use tokio::time::Instant;
 
-use shared::Secret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     auth::{ApiIds, AuthSettings, Authenticator, ID_VARIABLES, TokenVerifier},
@@ -252,7 +252,7 @@ impl KeyVault {
         })
     }
 
-    async fn read_guid(&self, name: &'static str) -> Result<Secret, Cause> {
+    async fn read_guid(&self, name: &'static str) -> Result<SecretString, Cause> {
         let classify = |err: azure_core::Error| Cause::classify(&err, name, &self.credential);
         let secret = self
             .client
@@ -261,13 +261,13 @@ impl KeyVault {
             .map_err(classify)?
             .into_model()
             .map_err(classify)?;
-        let value = Secret::new(secret.value.unwrap_or_default());
-        let value = value.expose().trim();
+        let value = SecretString::from(secret.value.unwrap_or_default());
+        let value = value.expose_secret().trim();
         if value.is_empty() {
             return Err(Cause::SecretEmpty(name));
         }
         shared::normalize_guid(value)
-            .map(Secret::new)
+            .map(SecretString::from)
             .ok_or(Cause::SecretNotGuid(name))
     }
 
@@ -349,11 +349,11 @@ pub async fn run(
                 continue;
             }
         };
-        if fresh == ids {
+        let changed = changed_secrets(&ids, &fresh);
+        if changed.is_empty() {
             tracing::debug!("Key Vault configuration unchanged");
             continue;
         }
-        let changed = changed_secrets(&ids, &fresh);
         match activate(&fresh, auth, settings.load_timeout).await {
             Ok(verifier) => {
                 authenticator.install(verifier);
@@ -392,11 +392,11 @@ async fn activate(
 /// Names of the secrets whose values differ (never the values).
 fn changed_secrets(old: &ApiIds, new: &ApiIds) -> Vec<&'static str> {
     [
-        (TENANT_ID_SECRET, old.tenant_id != new.tenant_id),
-        (CLIENT_ID_SECRET, old.client_id != new.client_id),
+        (TENANT_ID_SECRET, &old.tenant_id, &new.tenant_id),
+        (CLIENT_ID_SECRET, &old.client_id, &new.client_id),
     ]
     .into_iter()
-    .filter_map(|(name, changed)| changed.then_some(name))
+    .filter_map(|(name, old, new)| (old.expose_secret() != new.expose_secret()).then_some(name))
     .collect()
 }
 

@@ -8,6 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::{
@@ -40,7 +41,7 @@ fn complete(
 ) -> Response {
     let code = secrets::random_token();
     state.codes.insert(
-        code.clone(),
+        &code,
         CodeGrant {
             client_id: request.client_id,
             user: user.name().to_owned(),
@@ -75,11 +76,9 @@ fn sign_in(request: AuthorizationRequest, state: &AppState, user: &User) -> Resp
 fn ask(request: AuthorizationRequest, state: &AppState, notice: Option<&str>) -> Response {
     let id = secrets::random_token();
     let redirect_origin = request.reply.redirect_uri.origin().ascii_serialization();
-    state.sign_ins.insert(
-        id.clone(),
-        request,
-        state.clock.now() + SIGN_IN_LIFETIME_SECS,
-    );
+    state
+        .sign_ins
+        .insert(&id, request, state.clock.now() + SIGN_IN_LIFETIME_SECS);
     pages::sign_in(
         &format!("/{}/login", state.settings.tenant_id),
         &id,
@@ -145,7 +144,8 @@ async fn authorize(
 
 #[derive(Debug, Deserialize)]
 struct PickUserForm {
-    request: Option<String>,
+    /// The pending sign-in's id: whoever holds it may finish that sign-in.
+    request: Option<SecretString>,
     user: Option<String>,
 }
 
@@ -162,8 +162,11 @@ async fn pick_user(
             .users
             .find(&name)
             .ok_or(Error::UnknownUser(name))?;
-        let request_id = required(form.request, "request")?;
-        match state.sign_ins.take(&request_id, state.clock.now()) {
+        let request_id = required(
+            form.request.as_ref().map(ExposeSecret::expose_secret),
+            "request",
+        )?;
+        match state.sign_ins.take(request_id, state.clock.now()) {
             Lookup::Found(request) => Ok((request, user)),
             Lookup::Expired | Lookup::Missing => Err(Error::SignInRequestExpired),
         }

@@ -4,6 +4,7 @@
 
 use aws_lc_rs::digest;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use secrecy::SecretString;
 use serde::Serialize;
 use shared::Role;
 use uuid::Uuid;
@@ -86,8 +87,8 @@ struct IdClaims<'a> {
 /// Signed tokens for one user.
 #[derive(Debug)]
 pub(crate) struct Issued {
-    pub(crate) access_token: String,
-    pub(crate) id_token: Option<String>,
+    pub(crate) access_token: SecretString,
+    pub(crate) id_token: Option<SecretString>,
     pub(crate) expires_in: u64,
 }
 
@@ -223,11 +224,15 @@ pub(crate) fn client_info(state: &Shared, user: &User) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&info).unwrap_or_default())
 }
 
-fn sign<T: Serialize>(state: &Shared, claims: &T) -> Result<String, Error> {
-    state.keys.sign(claims).map_err(|err| {
-        tracing::error!("cannot sign a token: {err}");
-        Error::Signing
-    })
+fn sign<T: Serialize>(state: &Shared, claims: &T) -> Result<SecretString, Error> {
+    state
+        .keys
+        .sign(claims)
+        .map(SecretString::from)
+        .map_err(|err| {
+            tracing::error!("cannot sign a token: {err}");
+            Error::Signing
+        })
 }
 
 /// Entra's `sub` is pairwise: the same user has a different `sub` for every application, which
@@ -255,5 +260,19 @@ mod tests {
         assert_eq!(a, pairwise_subject(oid, Uuid::from_u128(2)));
         assert_ne!(a, pairwise_subject(oid, Uuid::from_u128(3)));
         assert_eq!(a.len(), 43);
+    }
+
+    #[test]
+    fn debug_of_issued_tokens_hides_them() {
+        let issued = Issued {
+            access_token: "eyJ0eXAi.access.s3cret".into(),
+            id_token: Some("eyJ0eXAi.id.s3cret".into()),
+            expires_in: 3600,
+        };
+        let shown = format!("{issued:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("3600"),
+            "{shown}"
+        );
     }
 }

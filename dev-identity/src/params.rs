@@ -100,9 +100,9 @@ fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Error> {
 }
 
 /// A parameter that must be present and non-empty.
-pub(crate) fn required(value: Option<String>, name: &'static str) -> Result<String, Error> {
+pub(crate) fn required<T: AsRef<str>>(value: Option<T>, name: &'static str) -> Result<T, Error> {
     value
-        .filter(|value| !value.is_empty())
+        .filter(|value| !value.as_ref().is_empty())
         .ok_or(Error::MissingParameter(name))
 }
 

@@ -54,11 +54,9 @@ pub(crate) fn start(state: &AppState, user: &User) -> (Session, HeaderValue) {
         auth_time: now,
         id: secrets::random_uuid(),
     };
-    state.sessions.insert(
-        cookie_value.clone(),
-        session.clone(),
-        now + SESSION_LIFETIME_SECS,
-    );
+    state
+        .sessions
+        .insert(&cookie_value, session.clone(), now + SESSION_LIFETIME_SECS);
     (session, cookie(state, &cookie_value, SESSION_LIFETIME_SECS))
 }
 

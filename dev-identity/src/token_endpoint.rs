@@ -17,6 +17,7 @@ use axum::{
     routing::post,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use url::Url;
@@ -55,31 +56,32 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
 struct TokenParams {
     grant_type: Option<String>,
     client_id: Option<String>,
-    client_secret: Option<String>,
-    client_assertion: Option<String>,
-    code: Option<String>,
+    client_secret: Option<SecretString>,
+    client_assertion: Option<SecretString>,
+    code: Option<SecretString>,
     redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    refresh_token: Option<String>,
+    code_verifier: Option<SecretString>,
+    refresh_token: Option<SecretString>,
     scope: Option<String>,
     /// MSAL asks for `client_info=1`: the user's ids, for its account cache.
     client_info: Option<String>,
 }
 
-/// Entra's token response.
-#[derive(Debug, Serialize)]
-struct TokenResponse {
+/// Entra's token response: the one place the tokens are exposed, borrowed from where they are
+/// kept as secrets, to be written into the body at once.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
     token_type: &'static str,
     scope: String,
     expires_in: u64,
     ext_expires_in: u64,
-    access_token: String,
+    access_token: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<String>,
+    refresh_token: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token_expires_in: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    id_token: Option<String>,
+    id_token: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_info: Option<String>,
 }
@@ -124,9 +126,9 @@ async fn token(
     let now = state.clock.now();
     let refresh_expires_at = client.refresh_token_expiry(now, refresh_expires_at);
     let refresh_token = scopes.refresh_token().then(|| {
-        let token = secrets::random_token();
+        let token = SecretString::from(secrets::random_token());
         state.refresh_tokens.insert(
-            token.clone(),
+            token.expose_secret(),
             RefreshGrant {
                 client_id: client.id,
                 user: user.name().to_owned(),
@@ -146,12 +148,12 @@ async fn token(
         scope: scopes.granted(api),
         expires_in: issued.expires_in,
         ext_expires_in: issued.expires_in,
-        access_token: issued.access_token,
+        access_token: issued.access_token.expose_secret(),
         refresh_token_expires_in: refresh_token
             .as_ref()
             .map(|_| refresh_expires_at.saturating_sub(now)),
-        refresh_token,
-        id_token: issued.id_token,
+        refresh_token: refresh_token.as_ref().map(ExposeSecret::expose_secret),
+        id_token: issued.id_token.as_ref().map(ExposeSecret::expose_secret),
         client_info,
     };
     Ok((
@@ -215,15 +217,24 @@ struct Redeemed {
 }
 
 fn redeem_code(state: &Shared, client: &Client, params: &TokenParams) -> Result<Redeemed, Error> {
-    let code = required(params.code.clone(), "code")?;
+    let code = required(
+        params.code.as_ref().map(ExposeSecret::expose_secret),
+        "code",
+    )?;
     let redirect_uri = required(params.redirect_uri.clone(), "redirect_uri")?;
-    let verifier = required(params.code_verifier.clone(), "code_verifier")?;
+    let verifier = required(
+        params
+            .code_verifier
+            .as_ref()
+            .map(ExposeSecret::expose_secret),
+        "code_verifier",
+    )?;
     let now = state.clock.now();
     // Taken, whatever happens next: a code is good for one attempt only.
-    let grant = match state.codes.take(&code, now) {
+    let grant = match state.codes.take(code, now) {
         Lookup::Found(grant) => grant,
         Lookup::Expired => return Err(Error::GrantExpired),
-        Lookup::Missing if state.redeemed_codes.contains(&code, now) => {
+        Lookup::Missing if state.redeemed_codes.contains(code, now) => {
             return Err(Error::CodeAlreadyRedeemed);
         }
         Lookup::Missing => return Err(Error::GrantNotFound),
@@ -240,7 +251,7 @@ fn redeem_code(state: &Shared, client: &Client, params: &TokenParams) -> Result<
     {
         return Err(Error::RedirectUriMismatch);
     }
-    check_verifier(&verifier, &grant.code_challenge)?;
+    check_verifier(verifier, &grant.code_challenge)?;
     if let Some(scope) = &params.scope {
         Scopes::parse(scope, state.settings.api_client_id)?;
     }
@@ -280,7 +291,13 @@ fn redeem_refresh_token(
     client: &Client,
     params: &TokenParams,
 ) -> Result<Redeemed, Error> {
-    let token = required(params.refresh_token.clone(), "refresh_token")?;
+    let token = required(
+        params
+            .refresh_token
+            .as_ref()
+            .map(ExposeSecret::expose_secret),
+        "refresh_token",
+    )?;
     let api = state.settings.api_client_id;
     let requested = params
         .scope
@@ -288,7 +305,7 @@ fn redeem_refresh_token(
         .map(|scope| Scopes::parse(scope, api))
         .transpose()?;
     let now = state.clock.now();
-    let grant = match state.refresh_tokens.get(&token, now) {
+    let grant = match state.refresh_tokens.get(token, now) {
         Lookup::Found(grant) => grant,
         Lookup::Expired => return Err(Error::GrantExpired),
         Lookup::Missing => return Err(Error::GrantNotFound),
@@ -302,7 +319,7 @@ fn redeem_refresh_token(
     };
     // Checked, so now used up. A concurrent refresh with the same token may have taken it since
     // the lookup: then this one finds nothing, as if it had come second.
-    if !matches!(state.refresh_tokens.take(&token, now), Lookup::Found(_)) {
+    if !matches!(state.refresh_tokens.take(token, now), Lookup::Found(_)) {
         return Err(Error::GrantNotFound);
     }
     Ok(Redeemed {
@@ -333,5 +350,27 @@ mod tests {
             check_verifier("short", challenge),
             Err(Error::InvalidCodeVerifier)
         ));
+    }
+
+    #[test]
+    fn debug_of_the_parameters_hides_the_secrets() {
+        let params: TokenParams = serde_urlencoded::from_str(
+            "grant_type=authorization_code&client_id=c&code=code-s3cret&code_verifier=verifier-s3cret\
+             &refresh_token=rt-s3cret&client_secret=cs-s3cret&client_assertion=ca-s3cret",
+        )
+        .expect("form");
+        let shown = format!("{params:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("authorization_code"),
+            "{shown}"
+        );
+        assert_eq!(
+            required(
+                params.code.as_ref().map(ExposeSecret::expose_secret),
+                "code"
+            )
+            .ok(),
+            Some("code-s3cret")
+        );
     }
 }

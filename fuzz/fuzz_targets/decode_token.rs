@@ -30,7 +30,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     ))
     .expect("fixture key");
     let key = DecodingKey::from_rsa_der(pair.public_key().as_ref());
-    let rules = jwt::rules(&["api".to_owned()], &["issuer"], Duration::from_secs(60));
+    let rules = jwt::rules(&["api"], &["issuer"], Duration::from_secs(60));
     Fixture { pair, key, rules }
 });
 

@@ -119,7 +119,7 @@ pub fn header(token: &str) -> Result<Header, TokenError> {
 /// What jsonwebtoken checks for this API: RS256 only; `exp`, `nbf`, `aud` and `iss` required;
 /// `exp` and `nbf` with `leeway` either way; `aud` one of `audiences` and `iss` one of
 /// `issuers`.
-pub fn rules(audiences: &[String], issuers: &[&str], leeway: Duration) -> Validation {
+pub fn rules(audiences: &[&str], issuers: &[&str], leeway: Duration) -> Validation {
     let mut rules = Validation::new(Algorithm::RS256);
     rules.set_required_spec_claims(&["exp", "nbf", "aud", "iss"]);
     rules.validate_exp = true;
@@ -212,7 +212,7 @@ mod tests {
     fn key_and_rules() -> (TestKey, DecodingKey, Validation) {
         let key = TestKey::primary();
         let decoding = DecodingKey::from_rsa_der(&key.public_der());
-        let rules = rules(&["a".to_owned()], &["i"], Duration::ZERO);
+        let rules = rules(&["a"], &["i"], Duration::ZERO);
         (key, decoding, rules)
     }
 

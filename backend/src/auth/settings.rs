@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::Url;
-use shared::Secret;
+use secrecy::SecretString;
 
 use crate::{
     validate,
@@ -15,14 +15,14 @@ use crate::{
 const DISCOVERY_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whose tokens the API accepts: from the environment, or from Key Vault (where they may change
-/// while the API runs). Kept as [`Secret`]s: in Key Vault they are secrets, so logs never show
-/// them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// while the API runs). Kept as [`SecretString`]s: in Key Vault they are secrets, so logs never
+/// show them.
+#[derive(Debug, Clone)]
 pub struct ApiIds {
     /// Directory (tenant) id, lowercase GUID.
-    pub tenant_id: Secret,
+    pub tenant_id: SecretString,
     /// The API's application (client) id, lowercase GUID.
-    pub client_id: Secret,
+    pub client_id: SecretString,
 }
 
 /// Variables that name the ids in the environment (ignored, with a warning, in Key Vault mode).

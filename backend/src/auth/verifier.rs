@@ -3,12 +3,12 @@
 //! uses.
 
 use std::{
-    fmt,
     sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use arc_swap::ArcSwapOption;
+use secrecy::{ExposeSecret, SecretString};
 use shared::API_SCOPE;
 
 use super::{
@@ -20,23 +20,14 @@ use super::{
 };
 
 /// Validates tokens for one tenant and API: the rules plus that tenant's keys.
+#[derive(Debug)]
 pub struct TokenVerifier {
     ids: ApiIds,
     settings: AuthSettings,
-    /// `api://{client}` (v1 tokens) and `{client}` (v2 tokens).
-    audiences: [String; 2],
+    /// `api://{client}` (v1 tokens) and `{client}` (v2 tokens): secrets, as they spell out the
+    /// client id.
+    audiences: [SecretString; 2],
     keys: Arc<KeyStore>,
-}
-
-impl fmt::Debug for TokenVerifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Not the audiences: they spell out the (redacted) client id.
-        f.debug_struct("TokenVerifier")
-            .field("ids", &self.ids)
-            .field("settings", &self.settings)
-            .field("keys", &self.keys)
-            .finish_non_exhaustive()
-    }
 }
 
 fn now() -> i64 {
@@ -57,8 +48,8 @@ impl TokenVerifier {
         );
         Self {
             audiences: [
-                format!("api://{}", ids.client_id.expose()),
-                ids.client_id.expose().clone(),
+                format!("api://{}", ids.client_id.expose_secret()).into(),
+                ids.client_id.clone(),
             ],
             ids,
             settings,
@@ -71,7 +62,11 @@ impl TokenVerifier {
     /// runtime.
     pub fn start(ids: ApiIds, settings: AuthSettings) -> Result<Arc<Self>, reqwest::Error> {
         let client = crate::outbound::http_client(settings.http_timeout)?;
-        let source = EntraDiscovery::new(client, &settings.authority_host, ids.tenant_id.expose());
+        let source = EntraDiscovery::new(
+            client,
+            &settings.authority_host,
+            ids.tenant_id.expose_secret(),
+        );
         let verifier = Arc::new(Self::new(ids, settings, Box::new(source)));
         verifier.spawn_refresh();
         Ok(verifier)
@@ -115,7 +110,11 @@ impl TokenVerifier {
             snapshot.keys.v1_issuer.as_str(),
             snapshot.keys.v2_issuer.as_str(),
         ];
-        let rules = jwt::rules(&self.audiences, &issuers, self.settings.clock_skew);
+        let audiences = self
+            .audiences
+            .each_ref()
+            .map(|audience| audience.expose_secret());
+        let rules = jwt::rules(&audiences, &issuers, self.settings.clock_skew);
         let claims = jwt::decode(token, key, &rules)?;
         self.check_claims(&claims)?;
         let expires_at = claims.exp;
@@ -128,7 +127,7 @@ impl TokenVerifier {
 
     /// The rules jsonwebtoken does not know: the tenant, and what a token must grant.
     fn check_claims(&self, claims: &Claims) -> Result<(), TokenError> {
-        if claims.tid != *self.ids.tenant_id.expose() {
+        if claims.tid != self.ids.tenant_id.expose_secret() {
             return Err(TokenError::Tenant);
         }
         match (&claims.scp, &claims.roles) {
@@ -177,5 +176,33 @@ impl Authenticator {
     pub async fn authenticate(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
         let verifier = self.current.load_full().ok_or(AuthError::Unavailable)?;
         verifier.verify(token).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vars::Vars;
+
+    #[test]
+    fn debug_hides_the_ids_and_the_audiences() {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let client = "11111111-2222-3333-4444-555555555555";
+        let ids = ApiIds {
+            tenant_id: tenant.into(),
+            client_id: client.into(),
+        };
+        let settings = AuthSettings::from_vars(&Vars::new(&|_| None)).expect("defaults");
+        let source = EntraDiscovery::new(reqwest::Client::new(), &settings.authority_host, tenant);
+        let verifier = TokenVerifier::new(ids, settings, Box::new(source));
+        let shown = format!("{verifier:?}");
+        assert!(
+            !shown.contains("72f988bf") && !shown.contains("11111111"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("https://login.microsoftonline.com/{tenant}/v2.0/"),
+            "what an operator needs stays: {shown}"
+        );
     }
 }

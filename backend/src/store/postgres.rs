@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
 use shared::Task;
 use sqlx::{
     PgPool, Postgres, Transaction,
@@ -84,7 +85,7 @@ pub(super) async fn open_with_tokens(
         .map_err(|e| OpenError(format!("{} ({})", e, describe(target))))?;
     let base = connect_options(target, settings);
     let pool = pool_options(settings)
-        .connect_with(base.clone().password(first.secret()))
+        .connect_with(base.clone().password(first.secret.expose_secret()))
         .await
         .map_err(|e| cannot_connect(target, e))?;
     let refresher = spawn_refresher(pool.clone(), base, tokens, first.expires_at);

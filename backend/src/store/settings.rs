@@ -69,7 +69,9 @@ pub enum Database {
     Postgres(Box<PgTarget>),
 }
 
-/// A PostgreSQL server to connect to. Its `Debug` leaves the password out.
+/// A PostgreSQL server to connect to. Its `Debug` names the server and leaves the password out:
+/// sqlx's own `Debug` of the options prints the password (from the URL or `PGPASSWORD`), and its
+/// options cannot sit in a `secrecy::SecretBox`, which needs a type it can zero.
 #[derive(Clone)]
 pub struct PgTarget {
     pub options: PgConnectOptions,

@@ -19,38 +19,26 @@ use std::{
 };
 
 use azure_core::credentials::TokenCredential;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgPool, postgres::PgConnectOptions};
 use tokio::task::JoinHandle;
 
 /// The scope of Azure Database for PostgreSQL (and MySQL) access tokens.
 pub const OSSRDBMS_SCOPE: &str = "https://ossrdbms-aad.database.windows.net/.default";
 
-/// A password that expires. Its `Debug` never shows the secret.
-#[derive(Clone)]
+/// A password that expires.
+#[derive(Debug, Clone)]
 pub struct DbToken {
-    secret: String,
+    pub secret: SecretString,
     pub expires_at: SystemTime,
 }
 
 impl DbToken {
     pub fn new(secret: impl Into<String>, expires_at: SystemTime) -> Self {
         Self {
-            secret: secret.into(),
+            secret: SecretString::from(secret.into()),
             expires_at,
         }
-    }
-
-    pub fn secret(&self) -> &str {
-        &self.secret
-    }
-}
-
-impl fmt::Debug for DbToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DbToken")
-            .field("secret", &"[redacted]")
-            .field("expires_at", &self.expires_at)
-            .finish()
     }
 }
 
@@ -135,7 +123,9 @@ pub(super) fn spawn_refresher(
             loop {
                 match fetch(tokens.as_ref()).await {
                     Ok(token) if token.expires_at > expires_at => {
-                        pool.set_connect_options(base.clone().password(token.secret()));
+                        pool.set_connect_options(
+                            base.clone().password(token.secret.expose_secret()),
+                        );
                         expires_at = token.expires_at;
                         let valid_for = expires_at
                             .duration_since(SystemTime::now())
@@ -172,8 +162,12 @@ mod tests {
     #[test]
     fn debug_hides_the_secret() {
         let token = DbToken::new("hunter2", SystemTime::UNIX_EPOCH);
-        assert!(!format!("{token:?}").contains("hunter2"));
-        assert_eq!(token.secret(), "hunter2");
+        let shown = format!("{token:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("expires_at"),
+            "{shown}"
+        );
+        assert_eq!(token.secret.expose_secret(), "hunter2");
     }
 
     #[test]
