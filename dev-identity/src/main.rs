@@ -53,8 +53,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Listening before the banner: a script that reads it and sends SIGTERM at once must find the
+    // handler in place, or the signal's default action kills the provider mid-shutdown.
+    let stop = stop_requested();
     println!("{}", banner(&provider));
-    stop_requested().await;
+    stop.await;
     match provider.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -64,32 +67,42 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Ctrl-C, or SIGTERM from whatever started the provider (a script, `cargo xtask dev`).
-async fn stop_requested() {
-    let interrupt = async {
+/// Ctrl-C, or SIGTERM from whatever started the provider (a script, `cargo xtask dev`). The
+/// handlers are installed by this call, not when the future is first awaited.
+#[cfg(unix)]
+fn stop_requested() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let listen = |kind: SignalKind, name: &str| {
+        signal(kind)
+            .inspect_err(|err| eprintln!("error: cannot wait for {name}: {err}"))
+            .ok()
+    };
+    let mut interrupt = listen(SignalKind::interrupt(), "Ctrl-C");
+    let mut terminate = listen(SignalKind::terminate(), "SIGTERM");
+    async fn received(signal: Option<&mut Signal>) {
+        match signal {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    async move {
+        tokio::select! {
+            () = received(interrupt.as_mut()) => {}
+            () = received(terminate.as_mut()) => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_requested() -> impl Future<Output = ()> {
+    async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             eprintln!("error: cannot wait for Ctrl-C: {err}");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    () = interrupt => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(err) => {
-                eprintln!("error: cannot wait for SIGTERM: {err}");
-                interrupt.await;
-            }
-        }
     }
-    #[cfg(not(unix))]
-    interrupt.await;
 }
 
 fn banner(provider: &RunningProvider) -> String {
