@@ -63,6 +63,42 @@ pub(super) enum BatchError {
     Failed(StoreError),
 }
 
+/// The number of tasks as a batch applies its writes, against `TASKS_MAX`: the engine reads it
+/// from the database (and locks it, where it can) at the batch's first create only, and each
+/// write the batch applies keeps it current, so every create sees the creates and deletes before
+/// it.
+#[derive(Debug)]
+pub(super) struct TaskCount {
+    known: Option<i64>,
+    max: i64,
+}
+
+impl TaskCount {
+    pub(super) fn new(max: i64) -> Self {
+        Self { known: None, max }
+    }
+
+    /// The count, if this batch has read it already.
+    pub(super) fn known(&self) -> Option<i64> {
+        self.known
+    }
+
+    /// Whether one more task fits when the store holds `tasks` (the known count, or the one just
+    /// read, which is remembered).
+    pub(super) fn has_room(&mut self, tasks: i64) -> bool {
+        self.known = Some(tasks);
+        tasks < self.max
+    }
+
+    pub(super) fn created(&mut self) {
+        self.known = self.known.map(|tasks| tasks + 1);
+    }
+
+    pub(super) fn deleted(&mut self) {
+        self.known = self.known.map(|tasks| tasks - 1);
+    }
+}
+
 /// A store's engine as the writer uses it.
 pub(super) trait Engine: Send + 'static {
     /// Applies `writes` in order in one transaction and commits it: the outcome of each write,

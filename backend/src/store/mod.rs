@@ -8,6 +8,7 @@
 //! through a group commit ([`batch`]).
 
 mod batch;
+mod durable;
 mod memory;
 mod migrations;
 mod postgres;

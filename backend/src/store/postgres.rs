@@ -19,27 +19,31 @@ use tokio::task::JoinHandle;
 use crate::azure;
 
 use super::{
-    batch::{BatchError, Engine, Outcome, Write, Writer},
+    batch::{BatchError, Engine, Outcome, TaskCount, Write, Writer},
+    durable::{DurableStore, Reads},
     migrations,
     settings::{PgAuth, PgTarget, StoreSettings},
     sql,
     token::{DbTokenSource, EntraTokenSource, fetch, spawn_refresher},
-    types::{OpenError, Scope, StoreError, StoreFuture, TaskChanges, TaskDraft, TaskStore},
+    types::{OpenError, Scope, StoreError, StoreFuture, TaskChanges, TaskDraft},
 };
 
 /// Locks the count of tasks until the batch commits: creation is serialized across every
 /// replica, so two batches cannot both see room for one more task.
 const COUNT_FOR_UPDATE: &str = "SELECT n FROM task_count FOR UPDATE";
 
-/// Tasks in PostgreSQL. Dropping it stops its background work (token refresh).
+/// Tasks in PostgreSQL: read on the pool, written by the group commit.
+pub type PgStore = DurableStore<PoolReads>;
+
+/// Reads on the pool, and the token refresh that keeps the pool's new connections signing in:
+/// dropping the store stops it.
 #[derive(Debug)]
-pub struct PgStore {
+pub struct PoolReads {
     pool: PgPool,
-    writer: Writer,
     refresher: Option<JoinHandle<()>>,
 }
 
-impl Drop for PgStore {
+impl Drop for PoolReads {
     fn drop(&mut self) {
         if let Some(task) = &self.refresher {
             task.abort();
@@ -115,11 +119,10 @@ async fn start(
         pool: pool.clone(),
         max_tasks: i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
     };
-    Ok(PgStore {
-        pool,
-        writer: Writer::spawn(engine, settings.batch, settings.timeout, settings.max_tasks),
-        refresher,
-    })
+    Ok(DurableStore::new(
+        PoolReads { pool, refresher },
+        Writer::spawn(engine, settings.batch, settings.timeout, settings.max_tasks),
+    ))
 }
 
 fn pool_options(settings: &StoreSettings) -> PgPoolOptions {
@@ -190,10 +193,10 @@ struct PgEngine {
 impl Engine for PgEngine {
     async fn commit(&mut self, writes: Arc<[Write]>) -> Result<Vec<Outcome>, BatchError> {
         let mut transaction = self.pool.begin().await.map_err(failed)?;
-        let mut count = None;
+        let mut count = TaskCount::new(self.max_tasks);
         let mut outcomes = Vec::with_capacity(writes.len());
         for (index, write) in writes.iter().enumerate() {
-            let outcome = apply_one(&mut transaction, write, &mut count, self.max_tasks)
+            let outcome = apply_one(&mut transaction, write, &mut count)
                 .await
                 .map_err(|error| {
                     // SQLSTATE class 23: integrity constraint violation.
@@ -217,13 +220,11 @@ impl Engine for PgEngine {
     }
 }
 
-/// One write; `count` is the number of tasks once the batch has read (and locked) it, at its
-/// first create.
+/// One write; the batch's first create reads (and locks) the count of tasks.
 async fn apply_one(
     transaction: &mut Transaction<'static, Postgres>,
     write: &Write,
-    count: &mut Option<i64>,
-    max_tasks: i64,
+    count: &mut TaskCount,
 ) -> Result<Outcome, sqlx::Error> {
     Ok(match write {
         Write::Create(TaskDraft {
@@ -231,7 +232,7 @@ async fn apply_one(
             owner_id,
             owner_name,
         }) => {
-            let tasks = match *count {
+            let tasks = match count.known() {
                 Some(tasks) => tasks,
                 None => {
                     sqlx::query_scalar(COUNT_FOR_UPDATE)
@@ -239,19 +240,17 @@ async fn apply_one(
                         .await?
                 }
             };
-            if tasks >= max_tasks {
-                *count = Some(tasks);
-                Outcome::Full
-            } else {
-                let row: Row = sqlx::query_as(sql::INSERT)
-                    .bind(title)
-                    .bind(owner_id)
-                    .bind(owner_name)
-                    .fetch_one(&mut **transaction)
-                    .await?;
-                *count = Some(tasks + 1);
-                Outcome::Created(task(row)?)
+            if !count.has_room(tasks) {
+                return Ok(Outcome::Full);
             }
+            let row: Row = sqlx::query_as(sql::INSERT)
+                .bind(title)
+                .bind(owner_id)
+                .bind(owner_name)
+                .fetch_one(&mut **transaction)
+                .await?;
+            count.created();
+            Outcome::Created(task(row)?)
         }
         Write::Update { id, owner, changes } => {
             let TaskChanges { title, completed } = changes;
@@ -277,14 +276,14 @@ async fn apply_one(
                 .rows_affected()
                 > 0;
             if deleted {
-                *count = count.map(|tasks| tasks - 1);
+                count.deleted();
             }
             Outcome::Deleted(deleted)
         }
     })
 }
 
-impl TaskStore for PgStore {
+impl Reads for PoolReads {
     fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>> {
         Box::pin(async move {
             let rows: Vec<Row> = match scope {
@@ -302,22 +301,5 @@ impl TaskStore for PgStore {
                 .collect::<Result<_, _>>()
                 .map_err(unavailable)
         })
-    }
-
-    fn create(&self, draft: TaskDraft) -> StoreFuture<'_, Task> {
-        Box::pin(self.writer.create(draft))
-    }
-
-    fn update<'a>(
-        &'a self,
-        id: u64,
-        scope: Scope<'a>,
-        changes: TaskChanges,
-    ) -> StoreFuture<'a, Option<Task>> {
-        Box::pin(self.writer.update(id, scope, changes))
-    }
-
-    fn delete(&self, id: u64) -> StoreFuture<'_, bool> {
-        Box::pin(self.writer.delete(id))
     }
 }

@@ -31,19 +31,16 @@ use sqlx::{
 use tokio::sync::oneshot;
 
 use super::{
-    batch::{BatchError, Engine, Outcome, Write, Writer},
+    batch::{BatchError, Engine, Outcome, TaskCount, Write, Writer},
+    durable::{DurableStore, Reads},
     migrations,
     settings::StoreSettings,
     sql,
-    types::{OpenError, Scope, StoreError, StoreFuture, TaskChanges, TaskDraft, TaskStore},
+    types::{OpenError, Scope, StoreError, StoreFuture, TaskChanges, TaskDraft},
 };
 
-/// Tasks in an SQLite file.
-#[derive(Debug)]
-pub struct SqliteStore {
-    readers: Readers,
-    writer: Writer,
-}
+/// Tasks in an SQLite file: read on the caller's thread, written by the group commit.
+pub type SqliteStore = DurableStore<Readers>;
 
 pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<SqliteStore, OpenError> {
     let shown = path.display();
@@ -68,13 +65,13 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<Sqlite
         i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
     )
     .map_err(|e| OpenError(format!("cannot start the SQLite writer thread: {e}")))?;
-    Ok(SqliteStore {
-        readers: Readers {
+    Ok(DurableStore::new(
+        Readers {
             connections: readers,
             next: AtomicUsize::new(0),
         },
-        writer: Writer::spawn(engine, settings.batch, settings.timeout, settings.max_tasks),
-    })
+        Writer::spawn(engine, settings.batch, settings.timeout, settings.max_tasks),
+    ))
 }
 
 /// Creates the file (in WAL mode) if needed and applies the migrations, with sqlx's migrator on
@@ -126,7 +123,7 @@ fn connect(path: &Path, timeout: Duration, access: Access) -> rusqlite::Result<C
 
 /// The read connections, each used by one caller at a time on the caller's own thread.
 #[derive(Debug)]
-struct Readers {
+pub struct Readers {
     connections: Box<[Mutex<Connection>]>,
     /// Where the next read starts looking for a free connection, so reads spread over them.
     next: AtomicUsize,
@@ -151,7 +148,7 @@ impl Readers {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn list(&self, scope: Scope<'_>) -> rusqlite::Result<Vec<Task>> {
+    fn list_now(&self, scope: Scope<'_>) -> rusqlite::Result<Vec<Task>> {
         let connection = self.connection();
         let (sql, owner) = match scope {
             Scope::All => (sql::LIST_ALL, None),
@@ -217,12 +214,12 @@ fn apply(
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(failed)?;
-    let mut count = None;
+    let mut count = TaskCount::new(max_tasks);
     let outcomes = writes
         .iter()
         .enumerate()
         .map(|(index, write)| {
-            apply_one(&transaction, write, &mut count, max_tasks).map_err(|error| {
+            apply_one(&transaction, write, &mut count).map_err(|error| {
                 if matches!(
                     error.sqlite_error_code(),
                     Some(ErrorCode::ConstraintViolation)
@@ -241,12 +238,11 @@ fn apply(
     Ok(outcomes)
 }
 
-/// One write; `count` is the number of tasks once the batch has read it (at its first create).
+/// One write; the batch's first create reads the count of tasks.
 fn apply_one(
     connection: &Connection,
     write: &Write,
-    count: &mut Option<i64>,
-    max_tasks: i64,
+    count: &mut TaskCount,
 ) -> rusqlite::Result<Outcome> {
     Ok(match write {
         Write::Create(TaskDraft {
@@ -254,22 +250,20 @@ fn apply_one(
             owner_id,
             owner_name,
         }) => {
-            let tasks = match *count {
+            let tasks = match count.known() {
                 Some(tasks) => tasks,
                 None => connection
                     .prepare_cached(sql::COUNT)?
                     .query_row([], |row| row.get(0))?,
             };
-            if tasks >= max_tasks {
-                *count = Some(tasks);
-                Outcome::Full
-            } else {
-                let task = connection
-                    .prepare_cached(sql::INSERT)?
-                    .query_row(params![title, owner_id, owner_name], read_task)?;
-                *count = Some(tasks + 1);
-                Outcome::Created(task)
+            if !count.has_room(tasks) {
+                return Ok(Outcome::Full);
             }
+            let task = connection
+                .prepare_cached(sql::INSERT)?
+                .query_row(params![title, owner_id, owner_name], read_task)?;
+            count.created();
+            Outcome::Created(task)
         }
         Write::Update { id, owner, changes } => {
             let TaskChanges { title, completed } = changes;
@@ -286,7 +280,7 @@ fn apply_one(
         Write::Delete { id } => {
             let deleted = connection.prepare_cached(sql::DELETE)?.execute([id])? > 0;
             if deleted {
-                *count = count.map(|tasks| tasks - 1);
+                count.deleted();
             }
             Outcome::Deleted(deleted)
         }
@@ -312,27 +306,10 @@ fn failed(error: rusqlite::Error) -> BatchError {
     BatchError::Failed(unavailable(error))
 }
 
-impl TaskStore for SqliteStore {
+impl Reads for Readers {
     fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>> {
-        let result = self.readers.list(scope).map_err(unavailable);
+        let result = self.list_now(scope).map_err(unavailable);
         Box::pin(async move { result })
-    }
-
-    fn create(&self, draft: TaskDraft) -> StoreFuture<'_, Task> {
-        Box::pin(self.writer.create(draft))
-    }
-
-    fn update<'a>(
-        &'a self,
-        id: u64,
-        scope: Scope<'a>,
-        changes: TaskChanges,
-    ) -> StoreFuture<'a, Option<Task>> {
-        Box::pin(self.writer.update(id, scope, changes))
-    }
-
-    fn delete(&self, id: u64) -> StoreFuture<'_, bool> {
-        Box::pin(self.writer.delete(id))
     }
 }
 
