@@ -68,8 +68,9 @@ impl Part {
         copy: Option<&UnboundedSender<String>>,
     ) -> Result<Self, String> {
         if !output::colors() {
-            // https://no-color.org, honoured by the API's and trunk's log output.
-            command.env("NO_COLOR", "1");
+            // https://no-color.org, honoured by the API's and trunk's log output. "true", not "1":
+            // trunk 0.21 reads the variable as its `--no-color` flag, which takes only true/false.
+            command.env("NO_COLOR", "true");
         }
         let mut child = command
             .process_group(0)
