@@ -35,6 +35,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let shutdown =
+        shutdown_signal().map_err(|err| format!("cannot install the signal handlers: {err}"))?;
     let state = AppState::from_config(&config).await?;
     let listener = TcpListener::bind(config.server.listen)
         .await
@@ -43,7 +45,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let server = serve(
         listener,
         app(state.clone()),
-        shutdown_signal(),
+        shutdown,
         config.server.shutdown_timeout,
     );
     match &config.ids {
@@ -58,23 +60,17 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM (what Container Apps sends before stopping a replica).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// SIGINT (Ctrl-C) or SIGTERM (what Container Apps sends before stopping a replica). The handlers
+/// are installed by this call, before "listening" is logged, not when the future is first polled:
+/// a signal sent as soon as the API says it listens stops it cleanly instead of killing it.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+    })
 }

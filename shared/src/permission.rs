@@ -1,6 +1,6 @@
 use crate::Role;
 
-/// What a user may do with tasks, as shown on the dashboard's Access card and enforced by the API.
+/// What a user may do with tasks, as the dashboard's "What you can do" list shows and the API enforces.
 ///
 /// A user holding any of a permission's roles has it ("any of", as Entra app roles are meant to be
 /// checked). A user with no role of this app has no permission at all: the API answers their task
