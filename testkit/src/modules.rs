@@ -15,6 +15,18 @@ use std::{
     path::{Path, PathBuf},
 };
 
+/// Panics, naming them, if the modules of the crate at `manifest_dir` (its `CARGO_MANIFEST_DIR`)
+/// have import cycles: the whole test of a crate's module cut.
+pub fn assert_no_import_cycles(manifest_dir: &str) {
+    let src = Path::new(manifest_dir).join("src");
+    let cycles = import_cycles(&src).expect("read src/");
+    assert!(
+        cycles.is_empty(),
+        "import cycles among the modules of {}: {cycles:?}",
+        src.display()
+    );
+}
+
 /// The import cycles among the modules under `src`, each as its module names in order (the crate
 /// root is `crate`). Empty when there are none.
 pub fn import_cycles(src: &Path) -> std::io::Result<Vec<Vec<String>>> {
