@@ -10,7 +10,7 @@ use web_sys::{AbortSignal, Location, RequestCache, Window};
 /// How long any request (configuration, tokens, API) may take before it is abandoned.
 const REQUEST_TIMEOUT_MS: u32 = 15_000;
 
-fn window() -> Window {
+pub fn window() -> Window {
     web_sys::window().expect("the app runs in a browser window")
 }
 

@@ -25,6 +25,11 @@ use crate::components::{AuthNotice, Footer, Navbar};
 use crate::load::Loader;
 use crate::pages::{ConfigErrorPage, Dashboard, Landing, NotFound};
 
+// Unit tests of code that calls the browser run in it, with frontend/tests/browser.rs
+// (frontend/README.md, "Tests").
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// The whole app: a configuration error page, or the site. Until one of them is ready, the static
 /// shell of `index.html` stays on screen; the first of them replaces it.
 #[component]

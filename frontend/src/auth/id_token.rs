@@ -7,10 +7,10 @@
 //! (`exp`). The access token is not
 //! read at all: it is for the API, which validates it properly.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::base64url;
 use super::discovery::Issuer;
 use crate::codec;
 
@@ -115,7 +115,13 @@ impl<'de> Deserialize<'de> for Audience {
 
 /// Checks `id_token` (a compact JWT) and returns the account it names.
 pub fn check(id_token: &str, expected: Expected<'_>) -> Result<Account, IdTokenError> {
-    let claims = decode(id_token)?;
+    check_payload(&payload(id_token)?, expected)
+}
+
+/// Checks the claims of a token's payload, JSON text (split from [`check`] so that its rules are
+/// tested natively; the payload's decoding needs the browser).
+fn check_payload(payload: &str, expected: Expected<'_>) -> Result<Account, IdTokenError> {
+    let claims: Claims = codec::from_str(payload).map_err(|_| IdTokenError::Malformed)?;
 
     // OpenID Connect Core §3.1.3.7: the client must be an audience, and the authorized party when
     // there are several.
@@ -153,7 +159,8 @@ pub fn check(id_token: &str, expected: Expected<'_>) -> Result<Account, IdTokenE
     Ok(account)
 }
 
-fn decode(id_token: &str) -> Result<Claims, IdTokenError> {
+/// The payload of `id_token`, a compact JWT, as text.
+fn payload(id_token: &str) -> Result<String, IdTokenError> {
     if id_token.len() > MAX_TOKEN_BYTES {
         return Err(IdTokenError::Malformed);
     }
@@ -163,32 +170,22 @@ fn decode(id_token: &str) -> Result<Claims, IdTokenError> {
     else {
         return Err(IdTokenError::Malformed);
     };
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()
+    base64url::decode(payload)
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or(IdTokenError::Malformed)?;
-    codec::from_str(&payload).map_err(|_| IdTokenError::Malformed)
+        .ok_or(IdTokenError::Malformed)
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use serde_json::{Value, json};
 
     use super::*;
 
-    pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-    pub const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
-    const NOW: u64 = 1_700_000_000;
+    pub(super) const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    pub(super) const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+    pub(super) const NOW: u64 = 1_700_000_000;
 
-    /// An unsigned JWT with these claims (the SPA does not verify signatures, see the module docs).
-    pub fn token(claims: &Value) -> String {
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-        format!("{header}.{payload}.c2lnbmF0dXJl")
-    }
-
-    pub fn claims() -> Value {
+    pub(super) fn claims() -> Value {
         json!({
             "aud": CLIENT,
             "iss": format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
@@ -200,8 +197,8 @@ pub(crate) mod tests {
     }
 
     fn check_with(claims: &Value, issuer: &str) -> Result<Account, IdTokenError> {
-        check(
-            &token(claims),
+        check_payload(
+            &claims.to_string(),
             Expected {
                 client_id: CLIENT,
                 issuer: &Issuer::new(issuer),
@@ -332,8 +329,8 @@ pub(crate) mod tests {
         let issuer = Issuer::new(ENTRA);
         let current = check_with(&claims(), ENTRA).expect("valid");
         let renewed = |claims: &Value| {
-            check(
-                &token(claims),
+            check_payload(
+                &claims.to_string(),
                 Expected {
                     client_id: CLIENT,
                     issuer: &issuer,
@@ -354,20 +351,70 @@ pub(crate) mod tests {
             Err(IdTokenError::OtherUser)
         );
     }
+}
 
-    #[test]
+/// The token as a whole, its payload decoded by the browser's `atob`.
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests {
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::tests::{CLIENT, NOW, TENANT, claims};
+    use super::*;
+
+    /// An unsigned JWT with this payload (the SPA does not verify signatures, see the module docs).
+    fn token(payload: &[u8]) -> String {
+        let header = base64url::encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+        format!("{header}.{}.c2lnbmF0dXJl", base64url::encode(payload))
+    }
+
+    fn check_token(token: &str) -> Result<Account, IdTokenError> {
+        let issuer = Issuer::new(&format!("https://login.microsoftonline.com/{TENANT}/v2.0"));
+        check(
+            token,
+            Expected {
+                client_id: CLIENT,
+                issuer: &issuer,
+                nonce: Some("the-nonce"),
+                same_user: None,
+                now: NOW,
+            },
+        )
+    }
+
+    #[wasm_bindgen_test]
+    fn a_valid_token_names_the_account_in_any_script() {
+        let mut claims = claims();
+        claims["name"] = json!("Zoë Ærøskøbing 東京 😀");
+        let account = check_token(&token(claims.to_string().as_bytes())).expect("valid");
+        assert_eq!(account.name, "Zoë Ærøskøbing 東京 😀");
+        assert_eq!(account.username, "editor@contoso.com");
+    }
+
+    #[wasm_bindgen_test]
     fn malformed_tokens() {
-        let issuer = Issuer::new(ENTRA);
-        let expected = Expected {
-            client_id: CLIENT,
-            issuer: &issuer,
-            nonce: None,
-            same_user: None,
-            now: NOW,
-        };
-        let not_json = format!("e30.{}.sig", URL_SAFE_NO_PAD.encode("not json"));
-        for bad in ["", "a.b", "a.b.c.d", "e30.!!!.sig", not_json.as_str()] {
-            assert_eq!(check(bad, expected), Err(IdTokenError::Malformed), "{bad}");
+        let valid = token(claims().to_string().as_bytes());
+        let (header, rest) = valid.split_once('.').expect("header");
+        let (payload, _) = rest.split_once('.').expect("payload");
+        let not_json = token(b"not json");
+        let not_utf8 = token(b"{\"name\":\"\xff\"}");
+        let padded = format!("{header}.{payload}==.sig");
+        let long = format!("{header}.{}.sig", "e30".repeat(MAX_TOKEN_BYTES / 3 + 1));
+        for bad in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "e30.!!!.sig",
+            "e30.Z.sig",
+            "e30.e30=.sig",
+            "e30.e3+9.sig",
+            &not_json,
+            &not_utf8,
+            &padded,
+            &long,
+        ] {
+            assert_eq!(check_token(bad), Err(IdTokenError::Malformed), "{bad}");
         }
+        assert!(check_token(&valid).is_ok());
     }
 }

@@ -3,6 +3,7 @@
 //! around pure logic that is unit-tested natively.
 
 mod authority;
+mod base64url;
 mod cache;
 mod discovery;
 mod id_token;

@@ -1,14 +1,13 @@
 //! Proof Key for Code Exchange (RFC 7636) with the S256 method: the authorization code is only
 //! redeemable by whoever holds the verifier, which never leaves this browser tab until redemption.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use wasm_bindgen_futures::JsFuture;
 
-use super::AuthError;
+use super::{AuthError, base64url};
 
 /// The code verifier: 32 random bytes, base64url-encoded to 43 characters (RFC 7636 §4.1).
 pub fn verifier(random: &[u8; 32]) -> String {
-    URL_SAFE_NO_PAD.encode(random)
+    base64url::encode(random)
 }
 
 /// The S256 code challenge: `BASE64URL(SHA256(ASCII(code_verifier)))` (RFC 7636 §4.2). The
@@ -22,15 +21,19 @@ pub async fn challenge(verifier: &str) -> Result<String, AuthError> {
     let digest = JsFuture::from(digest)
         .await
         .map_err(|_| AuthError::NoCrypto)?;
-    Ok(URL_SAFE_NO_PAD.encode(js_sys::Uint8Array::new(&digest).to_vec()))
+    Ok(base64url::encode(
+        &js_sys::Uint8Array::new(&digest).to_vec(),
+    ))
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
     use super::*;
 
-    /// RFC 7636 appendix B (the challenge of this verifier is checked in the browser tests).
-    #[test]
+    /// RFC 7636 appendix B (the challenge of this verifier: `frontend/tests/browser.rs`).
+    #[wasm_bindgen_test]
     fn rfc_7636_appendix_b_verifier() {
         let octets = [
             116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212,
@@ -42,7 +45,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn verifier_uses_only_unreserved_characters() {
         let verifier = verifier(&[0xff; 32]);
         assert_eq!(verifier.len(), 43);

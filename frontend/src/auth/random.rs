@@ -1,8 +1,6 @@
 //! Unguessable values for `state`, `nonce` and the PKCE verifier, from the browser's CSPRNG.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-
-use super::AuthError;
+use super::{AuthError, base64url};
 
 /// The browser's Web Crypto.
 pub fn crypto() -> Result<web_sys::Crypto, AuthError> {
@@ -22,5 +20,5 @@ pub fn random_bytes() -> Result<[u8; 32], AuthError> {
 
 /// 32 random bytes, base64url-encoded without padding (43 URL-safe characters).
 pub fn random_token() -> Result<String, AuthError> {
-    random_bytes().map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
+    random_bytes().map(|bytes| base64url::encode(&bytes))
 }
