@@ -1,7 +1,6 @@
 //! What the API and the SPA must agree on: the app roles, the permission matrix derived from them,
 //! the rules for a task title, the routes, the error codes and the JSON shapes on the wire, the
-//! format rules of the ids and hosts both sides are configured with, and [`Secret`], the one type
-//! both keep secrets in.
+//! format rules of the ids and hosts both sides are configured with.
 //!
 //! Both sides compile this crate (the API natively, the SPA to wasm32), so it depends on neither
 //! axum nor web-sys: a rule changed here changes on both sides at once.
@@ -10,7 +9,6 @@ mod error;
 mod permission;
 mod role;
 pub mod routes;
-mod secret;
 mod spa_config;
 mod title;
 mod validate;
@@ -19,7 +17,6 @@ mod wire;
 pub use error::{ApiError, ErrorCode};
 pub use permission::{Permission, can_create, can_delete, can_edit, can_list, can_view_all};
 pub use role::{Role, UnknownRole};
-pub use secret::Secret;
 pub use spa_config::SpaConfig;
 pub use title::{TITLE_MAX_CHARS, TITLE_PATTERN, TitleError, normalize_title};
 pub use validate::{is_guid, is_loopback_host, normalize_guid};

@@ -2,10 +2,11 @@
 //! silent renewal and retry (the token may have been revoked or its key rotated), never a loop.
 
 use gloo_net::http::Method;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use shared::{ApiError, ErrorCode, Me, NewTask, Task, TaskPatch, routes};
 
-use crate::auth::{Auth, AuthError, Secret};
+use crate::auth::{Auth, AuthError};
 use crate::{browser, codec};
 
 /// The largest API answer read.
@@ -185,11 +186,13 @@ impl Api {
         method: Method,
         path: &str,
         body: Option<String>,
-        token: &Secret,
+        token: &SecretString,
     ) -> Result<(u16, String), ApiFailure> {
         let url = format!("{}{path}", self.auth.config().api_base_url);
-        let mut request = browser::request(method, &url)
-            .header("Authorization", &format!("Bearer {}", token.expose()));
+        let mut request = browser::request(method, &url).header(
+            "Authorization",
+            &format!("Bearer {}", token.expose_secret()),
+        );
         if body.is_some() {
             request = request.header("Content-Type", "application/json");
         }

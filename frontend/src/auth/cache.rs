@@ -1,8 +1,9 @@
 //! The session's tokens and sign-in state in `sessionStorage`, as MSAL does by default: they live
 //! as long as the tab, are not shared with other tabs, and nothing goes to `localStorage`.
 
-use serde::Serialize;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use serde::{Serialize, Serializer};
 
 use super::AuthError;
 use crate::codec;
@@ -73,6 +74,11 @@ impl SessionCache {
             .map_err(|_| AuthError::Storage)
     }
 
+    /// Writes a secret under `key` as its plain value (see [`expose`]).
+    pub fn set_secret(&self, key: Key, secret: &SecretString) -> Result<(), AuthError> {
+        self.set(key, secret.expose_secret())
+    }
+
     pub fn remove(&self, key: Key) {
         if let Ok(storage) = storage() {
             let _ = storage.remove_item(&self.name(key));
@@ -96,6 +102,14 @@ impl SessionCache {
     fn name(&self, key: Key) -> String {
         format!("{}{}", self.prefix, key.name())
     }
+}
+
+/// A secret as its plain value, for the entries of this cache, which hold the session's tokens and
+/// the PKCE verifier. `SecretString` has no `Serialize`: this module is where secrets are exposed
+/// to be written, here for the secret fields of the cached types
+/// (`#[serde(serialize_with = "cache::expose")]`) and in [`SessionCache::set_secret`].
+pub fn expose<S: Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose_secret())
 }
 
 fn storage() -> Result<web_sys::Storage, AuthError> {

@@ -19,7 +19,6 @@ pub use cache::{Key, SessionCache};
 pub use id_token::{Account, IdTokenError};
 pub use random::random_token;
 pub use session::Auth;
-pub use shared::Secret;
 
 /// Everything that can go wrong signing in or getting a token, worded for the person at the screen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

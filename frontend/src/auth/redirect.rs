@@ -1,15 +1,17 @@
 //! Reading the authority's answer from the URL fragment the browser came back with.
 
-use super::{AuthError, Secret};
+use secrecy::SecretString;
+
+use super::AuthError;
 
 /// The longest fragment read as a response (codes are a few kilobytes at most).
 const MAX_FRAGMENT_BYTES: usize = 16 * 1024;
 
 /// What the authority answered to an authorization request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum AuthResponse {
     Code {
-        code: Secret,
+        code: SecretString,
         state: Option<String>,
     },
     /// The authority refused (`access_denied`, a user without an app role assignment, ...).
@@ -54,7 +56,7 @@ impl AuthResponse {
                 state,
             }),
             (Some(code), None) if !code.is_empty() => Some(AuthResponse::Code {
-                code: Secret::new(code),
+                code: SecretString::from(code),
                 state,
             }),
             (Some(_), None) => return Err(AuthError::MalformedResponse("the code is empty")),
@@ -70,7 +72,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_code() {
         let response = AuthResponse::Code {
-            code: Secret::from("secret-code"),
+            code: SecretString::from("secret-code"),
             state: None,
         };
         assert!(!format!("{response:?}").contains("secret-code"));
@@ -80,87 +82,100 @@ mod tests {
 /// Parsing, by the browser's `URLSearchParams`.
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests {
+    use secrecy::ExposeSecret;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
 
+    /// [`AuthResponse`] with the code's value, to compare (secrets have no `PartialEq`).
+    #[derive(Debug, PartialEq)]
+    enum Read {
+        Code(String, Option<String>),
+        Error(String, Option<String>, Option<String>),
+    }
+
+    fn read(fragment: &str) -> Result<Option<Read>, AuthError> {
+        let response = AuthResponse::from_fragment(fragment)?;
+        Ok(response.map(|response| match response {
+            AuthResponse::Code { code, state } => Read::Code(code.expose_secret().into(), state),
+            AuthResponse::Error {
+                error,
+                description,
+                state,
+            } => Read::Error(error, description, state),
+        }))
+    }
+
     #[wasm_bindgen_test]
     fn code_response() {
-        let response = AuthResponse::from_fragment("#code=0.AAA%2Bb&state=xyz&session_state=s")
+        let fragment = "#code=0.AAA%2Bb&state=xyz&session_state=s";
+        assert_eq!(
+            read(fragment),
+            Ok(Some(Read::Code("0.AAA+b".into(), Some("xyz".into()))))
+        );
+        let response = AuthResponse::from_fragment(fragment)
             .expect("valid")
             .expect("a response");
-        assert_eq!(
-            response,
-            AuthResponse::Code {
-                code: Secret::from("0.AAA+b"),
-                state: Some("xyz".into())
-            }
-        );
         assert_eq!(response.state(), Some("xyz"));
     }
 
     #[wasm_bindgen_test]
     fn error_response_keeps_the_description_readable() {
         let fragment = "error=access_denied&error_description=AADSTS50105%3A+The+signed+in+user+is+not+assigned+to+a+role.&state=xyz";
-        let response = AuthResponse::from_fragment(fragment)
-            .expect("valid")
-            .expect("response");
         assert_eq!(
-            response,
-            AuthResponse::Error {
-                error: "access_denied".into(),
-                description: Some(
-                    "AADSTS50105: The signed in user is not assigned to a role.".into()
-                ),
-                state: Some("xyz".into()),
-            }
+            read(fragment),
+            Ok(Some(Read::Error(
+                "access_denied".into(),
+                Some("AADSTS50105: The signed in user is not assigned to a role.".into()),
+                Some("xyz".into()),
+            )))
         );
     }
 
-    /// `+` is a space, percent-escapes are UTF-8 (invalid bytes become U+FFFD), empty pairs and a
-    /// pair without `=` are skipped or empty, as the `form_urlencoded` crate read them before.
+    /// `+` is a space, percent-escapes are UTF-8 (invalid bytes become U+FFFD), empty pairs are
+    /// skipped and a pair without `=` is empty, as the `form_urlencoded` crate read them before.
     #[wasm_bindgen_test]
     fn values_are_decoded_as_forms_are() {
-        let response = AuthResponse::from_fragment(
-            "&&error=a+b%20c%2B&error_description=Zo%C3%AB+%E2%9C%93+%FF&state&x=%",
-        )
-        .expect("valid")
-        .expect("response");
         assert_eq!(
-            response,
-            AuthResponse::Error {
-                error: "a b c+".into(),
-                description: Some("Zoë ✓ \u{fffd}".into()),
-                state: Some(String::new()),
-            }
+            read("&&error=a+b%20c%2B&error_description=Zo%C3%AB+%E2%9C%93+%FF&state&x=%"),
+            Ok(Some(Read::Error(
+                "a b c+".into(),
+                Some("Zoë ✓ \u{fffd}".into()),
+                Some(String::new()),
+            )))
         );
     }
 
     #[wasm_bindgen_test]
     fn ordinary_fragments_are_not_responses() {
-        assert_eq!(AuthResponse::from_fragment(""), Ok(None));
-        assert_eq!(AuthResponse::from_fragment("#main"), Ok(None));
-        assert_eq!(AuthResponse::from_fragment("state=only"), Ok(None));
-        assert_eq!(AuthResponse::from_fragment("?code=a&state=s"), Ok(None));
-        assert_eq!(AuthResponse::from_fragment("#?code=a&state=s"), Ok(None));
+        for fragment in [
+            "",
+            "#main",
+            "state=only",
+            "?code=a&state=s",
+            "#?code=a&state=s",
+        ] {
+            assert_eq!(read(fragment), Ok(None), "{fragment}");
+        }
     }
 
     #[wasm_bindgen_test]
     fn ambiguous_responses_are_refused() {
-        assert!(AuthResponse::from_fragment("code=a&code=b&state=s").is_err());
-        assert!(AuthResponse::from_fragment("code=a&state=s&state=t").is_err());
-        assert!(AuthResponse::from_fragment("error=a&error=a").is_err());
-        assert!(
-            AuthResponse::from_fragment("error=a&error_description=&error_description=").is_err()
-        );
-        assert!(AuthResponse::from_fragment("code=&state=s").is_err());
         let long = format!("code={}&state=s", "a".repeat(MAX_FRAGMENT_BYTES));
-        assert!(AuthResponse::from_fragment(&long).is_err());
+        for fragment in [
+            "code=a&code=b&state=s",
+            "code=a&state=s&state=t",
+            "error=a&error=a",
+            "error=a&error_description=&error_description=",
+            "code=&state=s",
+            &long,
+        ] {
+            assert!(read(fragment).is_err(), "{fragment}");
+        }
         // Other parameters may repeat.
-        assert!(
-            AuthResponse::from_fragment("code=a&state=s&x=1&x=2")
-                .expect("valid")
-                .is_some()
+        assert_eq!(
+            read("code=a&state=s&x=1&x=2"),
+            Ok(Some(Read::Code("a".into(), Some("s".into()))))
         );
     }
 }

@@ -1,23 +1,27 @@
 //! The sign-in request in flight: what this tab must remember across the round trip to the
 //! authority (PKCE verifier, `state`, `nonce`, where the user was) and the checks on return.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::{AuthError, Secret};
+use super::{AuthError, cache};
 
 /// How long a sign-in may take, from leaving for the authority to coming back. A response older
 /// than this is refused, so a stale redirect (a bookmarked URL, a replayed link) cannot complete.
 pub const MAX_AGE_SECS: u64 = 10 * 60;
 
 /// A started authorization request, kept in `sessionStorage` (this tab only) until its response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingRequest {
     /// Anti-CSRF value echoed by the authority.
-    pub state: Secret,
+    #[serde(serialize_with = "cache::expose")]
+    pub state: SecretString,
     /// Bound into the ID token, so a token minted for another request is refused.
-    pub nonce: Secret,
+    #[serde(serialize_with = "cache::expose")]
+    pub nonce: SecretString,
     /// The PKCE code verifier.
-    pub verifier: Secret,
+    #[serde(serialize_with = "cache::expose")]
+    pub verifier: SecretString,
     /// Where to put the user back after sign-in (a path on this site).
     pub return_path: String,
     /// Seconds since the Unix epoch.
@@ -27,7 +31,7 @@ pub struct PendingRequest {
 impl PendingRequest {
     /// Checks that a response with `state` answers this request, in time.
     pub fn check(&self, state: Option<&str>, now: u64) -> Result<(), AuthError> {
-        if state != Some(self.state.expose()) {
+        if state != Some(self.state.expose_secret()) {
             return Err(AuthError::StateMismatch);
         }
         if now.saturating_sub(self.created_at) > MAX_AGE_SECS {
@@ -63,12 +67,25 @@ mod tests {
 
     fn request() -> PendingRequest {
         PendingRequest {
-            state: Secret::from("s1"),
-            nonce: Secret::from("n1"),
-            verifier: Secret::from("v1"),
+            state: SecretString::from("s1"),
+            nonce: SecretString::from("n1"),
+            verifier: SecretString::from("v1"),
             return_path: "/dashboard".into(),
             created_at: 1_000,
         }
+    }
+
+    /// The request survives its round trip through the cache's JSON, secrets included.
+    #[test]
+    fn cached_request_keeps_its_values() {
+        let json = crate::codec::to_string(&request());
+        assert!(json.contains(r#""verifier":"v1""#), "{json}");
+        let cached: PendingRequest = crate::codec::from_str(&json).expect("json");
+        assert_eq!(cached.state.expose_secret(), "s1");
+        assert_eq!(cached.nonce.expose_secret(), "n1");
+        assert_eq!(cached.verifier.expose_secret(), "v1");
+        assert_eq!(cached.check(Some("s1"), 1_001), Ok(()));
+        assert!(!format!("{cached:?}").contains("v1"), "{cached:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use futures_util::lock::Mutex;
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::authority::{self, AuthorizeRequest};
 use super::discovery::OpenIdConfiguration;
@@ -15,7 +16,7 @@ use super::id_token::{self, Account, Expected};
 use super::redirect::AuthResponse;
 use super::request::{PendingRequest, may_start_automatically, safe_return_path};
 use super::tokens::{self, AccessToken, Plan, TokenResponse};
-use super::{AuthError, Key, Secret, SessionCache, pkce, random};
+use super::{AuthError, Key, SessionCache, pkce, random};
 use crate::browser;
 use crate::config::Config;
 
@@ -142,15 +143,15 @@ impl Auth {
     /// Boxed: every API call awaits it, and one compiled copy keeps the bundle smaller.
     pub fn access_token<'a>(
         &'a self,
-        rejected: Option<&'a Secret>,
-    ) -> LocalBoxFuture<'a, Result<Secret, AuthError>> {
+        rejected: Option<&'a SecretString>,
+    ) -> LocalBoxFuture<'a, Result<SecretString, AuthError>> {
         Box::pin(self.acquire(rejected))
     }
 
-    async fn acquire(&self, rejected: Option<&Secret>) -> Result<Secret, AuthError> {
+    async fn acquire(&self, rejected: Option<&SecretString>) -> Result<SecretString, AuthError> {
         let _one_at_a_time = self.renewal.lock().await;
         let cached = self.cache.get::<AccessToken>(Key::AccessToken);
-        let refresh_token = self.cache.get::<Secret>(Key::RefreshToken);
+        let refresh_token = self.cache.get::<SecretString>(Key::RefreshToken);
         let now = browser::now_secs();
         match (
             tokens::plan(cached.as_ref(), refresh_token.is_some(), rejected, now),
@@ -186,33 +187,36 @@ impl Auth {
             &config.client_id,
             &config.api_scope,
             &config.redirect_uri,
-            code.expose(),
-            pending.verifier.expose(),
+            code.expose_secret(),
+            pending.verifier.expose_secret(),
         );
         let openid = self.openid().await?;
         let response = self.token_request(&openid, grant).await?;
         let id_token = response
             .id_token
             .as_ref()
-            .map(Secret::expose)
+            .map(ExposeSecret::expose_secret)
             .ok_or_else(|| AuthError::BadTokenResponse("no ID token".into()))?;
-        let expected = self.expected(&openid, Some(pending.nonce.expose()), None);
+        let expected = self.expected(&openid, Some(pending.nonce.expose_secret()), None);
         let account = id_token::check(id_token, expected)?;
         self.store(&response, account)
     }
 
     /// The refresh-token grant. A renewed ID token must name the same user.
-    async fn renew(&self, refresh_token: &Secret) -> Result<Secret, AuthError> {
+    async fn renew(&self, refresh_token: &SecretString) -> Result<SecretString, AuthError> {
         let config = &self.config;
-        let grant =
-            authority::refresh_grant(&config.client_id, &config.api_scope, refresh_token.expose());
+        let grant = authority::refresh_grant(
+            &config.client_id,
+            &config.api_scope,
+            refresh_token.expose_secret(),
+        );
         let openid = self.openid().await?;
         let response = self.token_request(&openid, grant).await?;
         let current = self
             .account
             .get_untracked()
             .ok_or(AuthError::InteractionRequired)?;
-        let account = match response.id_token.as_ref().map(Secret::expose) {
+        let account = match response.id_token.as_ref().map(ExposeSecret::expose_secret) {
             Some(id_token) => {
                 id_token::check(id_token, self.expected(&openid, None, Some(&current)))?
             }
@@ -241,7 +245,7 @@ impl Auth {
         let access_token = AccessToken::from_response(response, browser::now_secs());
         self.cache.set(Key::AccessToken, &access_token)?;
         match &response.refresh_token {
-            Some(refresh_token) => self.cache.set(Key::RefreshToken, refresh_token)?,
+            Some(refresh_token) => self.cache.set_secret(Key::RefreshToken, refresh_token)?,
             None => self.cache.remove(Key::RefreshToken),
         }
         self.cache.set(Key::Account, &account)?;
@@ -274,7 +278,7 @@ impl Auth {
 
     /// The session cannot be renewed silently: sign in again, interactively, unless that was tried
     /// moments ago (then the user gets the message and the Sign in button instead of a loop).
-    async fn interaction_required(&self) -> Result<Secret, AuthError> {
+    async fn interaction_required(&self) -> Result<SecretString, AuthError> {
         let last_started = self.cache.get::<u64>(Key::InteractiveAt);
         if !may_start_automatically(last_started, browser::now_secs()) {
             self.end_local_session(AuthError::InteractionRequired);
@@ -298,9 +302,9 @@ impl Auth {
         let openid = self.openid().await?;
         let now = browser::now_secs();
         let request = PendingRequest {
-            state: Secret::new(random::random_token()?),
-            nonce: Secret::new(random::random_token()?),
-            verifier: Secret::new(pkce::verifier(&random::random_bytes()?)),
+            state: SecretString::from(random::random_token()?),
+            nonce: SecretString::from(random::random_token()?),
+            verifier: SecretString::from(pkce::verifier(&random::random_bytes()?)),
             return_path: safe_return_path(&browser::current_path()),
             created_at: now,
         };
@@ -309,9 +313,9 @@ impl Auth {
             client_id: &config.client_id,
             redirect_uri: &config.redirect_uri,
             api_scope: &config.api_scope,
-            state: request.state.expose(),
-            nonce: request.nonce.expose(),
-            code_challenge: &pkce::challenge(request.verifier.expose()).await?,
+            state: request.state.expose_secret(),
+            nonce: request.nonce.expose_secret(),
+            code_challenge: &pkce::challenge(request.verifier.expose_secret()).await?,
             login_hint,
         }
         .url(&openid.authorization_endpoint);

@@ -1,9 +1,10 @@
 //! The token endpoint's answers and the decision, before each API call, of how to get an access
 //! token: the cached one, a refresh-token grant, or an interactive sign-in.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::{AuthError, Secret};
+use super::{AuthError, cache};
 use crate::codec;
 
 /// A cached access token is used only if it stays valid this much longer (as MSAL's default), so
@@ -17,11 +18,11 @@ pub const MAX_TOKEN_RESPONSE_BYTES: usize = 256 * 1024;
 #[derive(Debug, Deserialize)]
 pub struct TokenResponse {
     pub token_type: String,
-    pub access_token: Secret,
+    pub access_token: SecretString,
     /// Lifetime of the access token in seconds.
     pub expires_in: u64,
-    pub refresh_token: Option<Secret>,
-    pub id_token: Option<Secret>,
+    pub refresh_token: Option<SecretString>,
+    pub id_token: Option<SecretString>,
 }
 
 /// A refused token request (RFC 6749 §5.2).
@@ -50,7 +51,7 @@ impl TokenResponse {
         }
         let response: Self = codec::from_str(body).map_err(AuthError::BadTokenResponse)?;
         if !response.token_type.eq_ignore_ascii_case("bearer")
-            || response.access_token.expose().is_empty()
+            || response.access_token.expose_secret().is_empty()
         {
             return Err(AuthError::BadTokenResponse("no bearer access token".into()));
         }
@@ -60,9 +61,10 @@ impl TokenResponse {
 
 /// An access token for the API, as cached. The token is opaque here: only its lifetime, given by
 /// the token endpoint, is used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessToken {
-    pub token: Secret,
+    #[serde(serialize_with = "cache::expose")]
+    pub token: SecretString,
     /// Seconds since the Unix epoch.
     pub expires_at: u64,
 }
@@ -77,10 +79,10 @@ impl AccessToken {
 }
 
 /// How to get an access token for the next API call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Plan {
     /// The cached token.
-    UseCached(Secret),
+    UseCached(SecretString),
     /// Renew with the refresh token.
     Refresh,
     /// Only the user can help: sign in again.
@@ -95,12 +97,14 @@ pub enum Plan {
 pub fn plan(
     cached: Option<&AccessToken>,
     has_refresh_token: bool,
-    rejected: Option<&Secret>,
+    rejected: Option<&SecretString>,
     now: u64,
 ) -> Plan {
+    let was_rejected =
+        |token: &SecretString| rejected.is_some_and(|r| r.expose_secret() == token.expose_secret());
     match cached {
         Some(token)
-            if Some(&token.token) != rejected
+            if !was_rejected(&token.token)
                 && token.expires_at > now.saturating_add(RENEWAL_MARGIN_SECS) =>
         {
             Plan::UseCached(token.token.clone())
@@ -118,58 +122,58 @@ mod tests {
 
     fn token(secret: &str, expires_at: u64) -> AccessToken {
         AccessToken {
-            token: Secret::from(secret),
+            token: SecretString::from(secret),
             expires_at,
+        }
+    }
+
+    /// The plan, with the value of the token to use (secrets have no `PartialEq`).
+    fn shown(plan: Plan) -> String {
+        match plan {
+            Plan::UseCached(token) => format!("use {}", token.expose_secret()),
+            Plan::Refresh => "refresh".to_owned(),
+            Plan::Interactive => "interactive".to_owned(),
         }
     }
 
     #[test]
     fn token_valid_for_more_than_five_minutes_is_used() {
         let fresh = token("a", NOW + RENEWAL_MARGIN_SECS + 1);
-        assert_eq!(
-            plan(Some(&fresh), true, None, NOW),
-            Plan::UseCached(Secret::from("a"))
-        );
-        assert_eq!(
-            plan(Some(&fresh), false, None, NOW),
-            Plan::UseCached(Secret::from("a"))
-        );
+        assert_eq!(shown(plan(Some(&fresh), true, None, NOW)), "use a");
+        assert_eq!(shown(plan(Some(&fresh), false, None, NOW)), "use a");
     }
 
     #[test]
     fn token_expiring_within_five_minutes_is_renewed() {
         let expiring = token("a", NOW + RENEWAL_MARGIN_SECS);
-        assert_eq!(plan(Some(&expiring), true, None, NOW), Plan::Refresh);
+        assert_eq!(shown(plan(Some(&expiring), true, None, NOW)), "refresh");
         let expired = token("a", NOW - 1);
-        assert_eq!(plan(Some(&expired), true, None, NOW), Plan::Refresh);
-        assert_eq!(plan(None, true, None, NOW), Plan::Refresh);
+        assert_eq!(shown(plan(Some(&expired), true, None, NOW)), "refresh");
+        assert_eq!(shown(plan(None, true, None, NOW)), "refresh");
     }
 
     #[test]
     fn without_refresh_token_the_user_signs_in() {
-        assert_eq!(
-            plan(Some(&token("a", NOW + 10)), false, None, NOW),
-            Plan::Interactive
-        );
-        assert_eq!(plan(None, false, None, NOW), Plan::Interactive);
+        let fresh = token("a", NOW + 10);
+        assert_eq!(shown(plan(Some(&fresh), false, None, NOW)), "interactive");
+        assert_eq!(shown(plan(None, false, None, NOW)), "interactive");
     }
 
     #[test]
     fn token_rejected_by_the_api_is_renewed_once_unless_already_renewed() {
         let fresh = token("a", NOW + 3600);
+        let rejected = SecretString::from("a");
         assert_eq!(
-            plan(Some(&fresh), true, Some(&Secret::from("a")), NOW),
-            Plan::Refresh
+            shown(plan(Some(&fresh), true, Some(&rejected), NOW)),
+            "refresh"
         );
         assert_eq!(
-            plan(Some(&fresh), false, Some(&Secret::from("a")), NOW),
-            Plan::Interactive
+            shown(plan(Some(&fresh), false, Some(&rejected), NOW)),
+            "interactive"
         );
         // Another call renewed the cache while this one waited: use the new token.
-        assert_eq!(
-            plan(Some(&fresh), true, Some(&Secret::from("old")), NOW),
-            Plan::UseCached(Secret::from("a"))
-        );
+        let old = SecretString::from("old");
+        assert_eq!(shown(plan(Some(&fresh), true, Some(&old), NOW)), "use a");
     }
 
     #[test]
@@ -177,13 +181,29 @@ mod tests {
         let body = r#"{"token_type":"Bearer","scope":"api://a/access_as_user","expires_in":3599,
             "ext_expires_in":3599,"access_token":"at","refresh_token":"rt","id_token":"it"}"#;
         let response = TokenResponse::parse(200, body).expect("valid");
-        assert_eq!(response.refresh_token, Some(Secret::from("rt")));
-        assert_eq!(response.id_token, Some(Secret::from("it")));
+        let exposed = |secret: &Option<SecretString>| {
+            secret
+                .as_ref()
+                .map(|secret| secret.expose_secret().to_owned())
+        };
+        assert_eq!(exposed(&response.refresh_token).as_deref(), Some("rt"));
+        assert_eq!(exposed(&response.id_token).as_deref(), Some("it"));
+        let cached = AccessToken::from_response(&response, NOW);
         assert_eq!(
-            AccessToken::from_response(&response, NOW),
-            token("at", NOW + 3599)
+            (cached.token.expose_secret(), cached.expires_at),
+            ("at", NOW + 3599)
         );
         assert!(!format!("{response:?}").contains("\"at\""), "{response:?}");
+    }
+
+    /// The cache holds the token's value: serialized by `cache::expose`, read back as a secret.
+    #[test]
+    fn access_token_in_the_cache() {
+        let json = codec::to_string(&token("at", NOW));
+        assert_eq!(json, format!(r#"{{"token":"at","expires_at":{NOW}}}"#));
+        let cached: AccessToken = codec::from_str(&json).expect("json");
+        assert_eq!(cached.token.expose_secret(), "at");
+        assert!(!format!("{cached:?}").contains("\"at\""), "{cached:?}");
     }
 
     #[test]
