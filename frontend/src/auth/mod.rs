@@ -1,6 +1,7 @@
 //! Sign-in with the authorization code flow and PKCE, done the way MSAL.js does it for SPAs, in
-//! Rust: one concern per module, the browser-facing parts (`random`, `cache`, `session`) kept thin
-//! around pure logic that is unit-tested natively.
+//! Rust: one concern per module, the browser-facing parts (`random`, `cache`, `session`, and the
+//! encodings done by the browser: `base64url`, the redirect's parsing) kept thin around pure logic
+//! that is unit-tested natively; what calls the browser is tested in it (wasm-bindgen tests).
 
 mod authority;
 mod base64url;
