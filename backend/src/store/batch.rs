@@ -2,8 +2,8 @@
 //!
 //! A durable store sends its writes to one [`Writer`]. A request queues its write and waits; the
 //! writer task takes what is waiting (at most `max` writes, waiting at most `wait` after the first
-//! for more), applies the writes one after another in one transaction, commits with the engine's
-//! durability settings, and only then answers each request. Under load, one fsync (the cost of a
+//! for more: as many as [`Pacing`] wants), applies the writes in order in one transaction,
+//! commits with the engine's durability settings, and only then answers each request. Under load, one fsync (the cost of a
 //! durable write, milliseconds) serves a whole batch instead of one request.
 //!
 //! Each write keeps the meaning it has alone: the writes of a batch run in order, each seeing the
@@ -23,6 +23,7 @@ use tokio::{
 };
 
 use super::{
+    pacing::Pacing,
     settings::BatchLimits,
     types::{Scope, StoreError, TaskChanges, TaskDraft},
 };
@@ -45,7 +46,8 @@ pub(super) enum Write {
 /// What one write did.
 #[derive(Debug)]
 pub(super) enum Outcome {
-    Created(Task),
+    /// Created with this id: the writer makes the task of its draft, which it still holds.
+    Created(u64),
     /// Not created: the store holds `TASKS_MAX` tasks.
     Full,
     /// The updated task, or `None` if there is no such task in scope.
@@ -83,15 +85,16 @@ impl TaskCount {
         self.known
     }
 
-    /// Whether one more task fits when the store holds `tasks` (the known count, or the one just
+    /// How many more tasks fit when the store holds `tasks` (the known count, or the one just
     /// read, which is remembered).
-    pub(super) fn has_room(&mut self, tasks: i64) -> bool {
+    pub(super) fn room(&mut self, tasks: i64) -> usize {
         self.known = Some(tasks);
-        tasks < self.max
+        usize::try_from(self.max.saturating_sub(tasks)).unwrap_or(0)
     }
 
-    pub(super) fn created(&mut self) {
-        self.known = self.known.map(|tasks| tasks + 1);
+    pub(super) fn created(&mut self, tasks: usize) {
+        let tasks = i64::try_from(tasks).unwrap_or(i64::MAX);
+        self.known = self.known.map(|known| known.saturating_add(tasks));
     }
 
     pub(super) fn deleted(&mut self) {
@@ -102,18 +105,22 @@ impl TaskCount {
 /// A store's engine as the writer uses it.
 pub(super) trait Engine: Send + 'static {
     /// Applies `writes` in order in one transaction and commits it: the outcome of each write,
-    /// or why nothing was committed.
+    /// or why nothing was committed. The engine drops its handle on `writes` before it answers,
+    /// so the writer gets them back without a copy.
     fn commit(
         &mut self,
-        writes: Arc<[Write]>,
+        writes: Arc<Vec<Write>>,
     ) -> impl Future<Output = Result<Vec<Outcome>, BatchError>> + Send;
 }
+
+/// Where a write's answer goes: its outcome, with the write given back.
+type Answer = oneshot::Sender<Result<(Write, Outcome), StoreError>>;
 
 /// A queued write and where its answer goes.
 #[derive(Debug)]
 struct Pending {
     write: Write,
-    answer: oneshot::Sender<Result<Outcome, StoreError>>,
+    answer: Answer,
     /// Past this, the write is answered with an error instead of being applied.
     deadline: Instant,
 }
@@ -149,11 +156,11 @@ impl Writer {
 
     pub(super) async fn create(&self, draft: TaskDraft) -> Result<Task, StoreError> {
         match self.submit(Write::Create(draft)).await? {
-            Outcome::Created(task) => Ok(task),
-            Outcome::Full => Err(StoreError::Full {
+            (Write::Create(draft), Outcome::Created(id)) => Ok(draft.into_task(id)),
+            (_, Outcome::Full) => Err(StoreError::Full {
                 limit: usize::try_from(self.max_tasks).unwrap_or(usize::MAX),
             }),
-            other => Err(unexpected(&other)),
+            (_, other) => Err(unexpected(&other)),
         }
     }
 
@@ -172,8 +179,8 @@ impl Writer {
             Scope::OwnedBy(owner) => Some(owner.to_owned()),
         };
         match self.submit(Write::Update { id, owner, changes }).await? {
-            Outcome::Updated(task) => Ok(task),
-            other => Err(unexpected(&other)),
+            (_, Outcome::Updated(task)) => Ok(task),
+            (_, other) => Err(unexpected(&other)),
         }
     }
 
@@ -182,13 +189,13 @@ impl Writer {
             return Ok(false);
         };
         match self.submit(Write::Delete { id }).await? {
-            Outcome::Deleted(deleted) => Ok(deleted),
-            other => Err(unexpected(&other)),
+            (_, Outcome::Deleted(deleted)) => Ok(deleted),
+            (_, other) => Err(unexpected(&other)),
         }
     }
 
     /// Queues `write` and waits for its outcome, which comes after its batch committed.
-    async fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
+    async fn submit(&self, write: Write) -> Result<(Write, Outcome), StoreError> {
         let deadline = Instant::now() + self.timeout;
         let (answer, outcome) = oneshot::channel();
         let pending = Pending {
@@ -222,41 +229,50 @@ fn unexpected(outcome: &Outcome) -> StoreError {
 
 async fn run(mut engine: impl Engine, mut queue: mpsc::Receiver<Pending>, limits: BatchLimits) {
     let mut batch = Vec::with_capacity(limits.max);
+    let mut pacing = Pacing::default();
     let mut answered = 0;
     loop {
         // The writes that queued during the last commit, and the clients it just answered,
         // whose next writes are on their way: under a steady load, this is how many write at
-        // once, and waiting for them all makes one batch of what would otherwise be two.
-        let expected = answered + queue.len();
-        if !gather(&mut queue, limits, expected, &mut batch).await {
+        // once, and waiting for them (or for half of them: see `pacing`) makes one batch of
+        // what would otherwise be several.
+        let active = answered + queue.len();
+        let wanted = pacing.wanted(active).min(limits.max);
+        if !gather(&mut queue, limits, wanted, &mut batch).await {
             return;
         }
         answered = batch.len();
         let now = Instant::now();
-        let (live, late): (Vec<_>, Vec<_>) = batch.drain(..).partition(|p| p.deadline > now);
-        for pending in late {
-            let _ = pending.answer.send(Err(StoreError::Unavailable(
-                "the write waited for its turn longer than the store's timeout".into(),
-            )));
+        let mut writes = Vec::with_capacity(batch.len());
+        let mut answers = Vec::with_capacity(batch.len());
+        for pending in batch.drain(..) {
+            if pending.deadline > now {
+                writes.push(pending.write);
+                answers.push(pending.answer);
+            } else {
+                let _ = pending.answer.send(Err(StoreError::Unavailable(
+                    "the write waited for its turn longer than the store's timeout".into(),
+                )));
+            }
         }
-        commit(&mut engine, live).await;
+        let committed = commit(&mut engine, writes, answers).await;
+        pacing.committed(committed, Instant::now());
     }
 }
 
 /// Fills `batch` with the next writes: waits for one, takes what is queued, then waits at most
-/// `limits.wait` for more until it holds `expected`, up to `limits.max`. False once the queue is
+/// `limits.wait` for more until it holds `wanted`, up to `limits.max`. False once the queue is
 /// closed and empty.
 async fn gather(
     queue: &mut mpsc::Receiver<Pending>,
     limits: BatchLimits,
-    expected: usize,
+    wanted: usize,
     batch: &mut Vec<Pending>,
 ) -> bool {
     if queue.recv_many(batch, limits.max).await == 0 {
         return false;
     }
     let until = Instant::now() + limits.wait;
-    let wanted = expected.min(limits.max);
     while batch.len() < wanted {
         let room = limits.max - batch.len();
         match tokio::time::timeout_at(until, queue.recv_many(batch, room)).await {
@@ -267,38 +283,47 @@ async fn gather(
     true
 }
 
-/// Commits `batch` and answers each of its requests.
-async fn commit(engine: &mut impl Engine, mut batch: Vec<Pending>) {
-    while !batch.is_empty() {
-        let writes: Arc<[Write]> = batch.iter().map(|p| p.write.clone()).collect();
+/// Commits `writes` and sends each outcome to the answer at the same index: the number of
+/// writes committed.
+async fn commit(
+    engine: &mut impl Engine,
+    mut writes: Vec<Write>,
+    mut answers: Vec<Answer>,
+) -> usize {
+    while !writes.is_empty() {
         let started = Instant::now();
-        match engine.commit(writes).await {
+        let shared = Arc::new(writes);
+        let result = engine.commit(Arc::clone(&shared)).await;
+        writes = Arc::unwrap_or_clone(shared);
+        match result {
             Ok(outcomes) => {
+                let committed = writes.len();
                 tracing::debug!(
-                    writes = batch.len(),
+                    writes = committed,
                     micros = started.elapsed().as_micros(),
                     "group commit"
                 );
-                for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = pending.answer.send(Ok(outcome));
+                for ((answer, write), outcome) in answers.into_iter().zip(writes).zip(outcomes) {
+                    let _ = answer.send(Ok((write, outcome)));
                 }
-                return;
+                return committed;
             }
-            Err(BatchError::Refused { index, error }) if index < batch.len() => {
-                let refused = batch.remove(index);
-                let _ = refused.answer.send(Err(error));
+            Err(BatchError::Refused { index, error }) if index < writes.len() => {
+                writes.remove(index);
+                let _ = answers.remove(index).send(Err(error));
             }
             Err(BatchError::Refused { error, .. } | BatchError::Failed(error)) => {
-                if batch.len() > 1 {
-                    tracing::warn!(writes = batch.len(), %error, "a group commit failed");
+                if writes.len() > 1 {
+                    tracing::warn!(writes = writes.len(), %error, "a group commit failed");
                 }
-                for pending in batch {
-                    let _ = pending.answer.send(Err(error.clone()));
+                for answer in answers {
+                    let _ = answer.send(Err(error.clone()));
                 }
-                return;
+                return 0;
             }
         }
     }
+    0
 }
 
 #[cfg(test)]
@@ -317,7 +342,7 @@ mod tests {
     impl Engine for Recorder {
         fn commit(
             &mut self,
-            writes: Arc<[Write]>,
+            writes: Arc<Vec<Write>>,
         ) -> impl Future<Output = Result<Vec<Outcome>, BatchError>> + Send {
             let batches = self.batches.clone();
             async move {
@@ -341,19 +366,7 @@ mod tests {
                 if titles.iter().any(|t| t.starts_with("fail")) {
                     return Err(BatchError::Failed(StoreError::Unavailable("disk".into())));
                 }
-                Ok(titles
-                    .into_iter()
-                    .enumerate()
-                    .map(|(id, title)| {
-                        Outcome::Created(Task {
-                            id: id as u64,
-                            title,
-                            completed: false,
-                            owner_id: "o".into(),
-                            owner_name: "O".into(),
-                        })
-                    })
-                    .collect())
+                Ok((1..=titles.len() as u64).map(Outcome::Created).collect())
             }
         }
     }

@@ -65,13 +65,7 @@ impl TaskStore for MemoryStore {
                 return Err(StoreError::Full { limit: self.limit });
             }
             state.next_id += 1;
-            let task = Task {
-                id: state.next_id,
-                title: draft.title,
-                completed: false,
-                owner_id: draft.owner_id,
-                owner_name: draft.owner_name,
-            };
+            let task = draft.into_task(state.next_id);
             state.tasks.insert(task.id, task.clone());
             Ok(task)
         });

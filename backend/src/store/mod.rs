@@ -11,6 +11,7 @@ mod batch;
 mod durable;
 mod memory;
 mod migrations;
+mod pacing;
 mod postgres;
 mod settings;
 mod sql;

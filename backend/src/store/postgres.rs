@@ -166,13 +166,16 @@ type Row = (i64, String, bool, String, String);
 
 fn task((id, title, completed, owner_id, owner_name): Row) -> Result<Task, sqlx::Error> {
     Ok(Task {
-        id: u64::try_from(id)
-            .map_err(|_| sqlx::Error::Decode(format!("negative task id {id}").into()))?,
+        id: id_of(id)?,
         title,
         completed,
         owner_id,
         owner_name,
     })
+}
+
+fn id_of(id: i64) -> Result<u64, sqlx::Error> {
+    u64::try_from(id).map_err(|_| sqlx::Error::Decode(format!("negative task id {id}").into()))
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -191,7 +194,7 @@ struct PgEngine {
 }
 
 impl Engine for PgEngine {
-    async fn commit(&mut self, writes: Arc<[Write]>) -> Result<Vec<Outcome>, BatchError> {
+    async fn commit(&mut self, writes: Arc<Vec<Write>>) -> Result<Vec<Outcome>, BatchError> {
         let mut transaction = self.pool.begin().await.map_err(failed)?;
         let mut count = TaskCount::new(self.max_tasks);
         let mut outcomes = Vec::with_capacity(writes.len());
@@ -240,17 +243,17 @@ async fn apply_one(
                         .await?
                 }
             };
-            if !count.has_room(tasks) {
+            if count.room(tasks) == 0 {
                 return Ok(Outcome::Full);
             }
-            let row: Row = sqlx::query_as(sql::INSERT)
+            let id: i64 = sqlx::query_scalar(sql::INSERT)
                 .bind(title)
                 .bind(owner_id)
                 .bind(owner_name)
                 .fetch_one(&mut **transaction)
                 .await?;
-            count.created();
-            Outcome::Created(task(row)?)
+            count.created(1);
+            Outcome::Created(id_of(id)?)
         }
         Write::Update { id, owner, changes } => {
             let TaskChanges { title, completed } = changes;

@@ -46,6 +46,19 @@ pub struct TaskDraft {
     pub owner_name: String,
 }
 
+impl TaskDraft {
+    /// The task this draft becomes once stored as `id` (a new task is not completed).
+    pub fn into_task(self, id: u64) -> Task {
+        Task {
+            id,
+            title: self.title,
+            completed: false,
+            owner_id: self.owner_id,
+            owner_name: self.owner_name,
+        }
+    }
+}
+
 /// Validated changes; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskChanges {

@@ -275,6 +275,58 @@ async fn a_refused_write_fails_alone(engine: Engine) {
     assert!(a.id < b.id);
 }
 
+/// A long run of creates in one batch (SQLite inserts it with multi-row statements): each answer
+/// is the task stored under its id, ids follow the order of the requests, a refused create in the
+/// middle fails alone, and the creates past `TASKS_MAX` are refused as full.
+async fn a_run_of_creates_keeps_order_refusals_and_the_limit(engine: Engine) {
+    let store = engine.open(20).await;
+    engine.reject_title("refuse me", true);
+    let titles: Vec<String> = (0..24)
+        .map(|n| match n {
+            7 => "refuse me".to_owned(),
+            n => format!("task {n}"),
+        })
+        .collect();
+    let results = as_one_batch(
+        &engine,
+        &store,
+        futures_util::future::join_all(
+            titles
+                .iter()
+                .map(|title| store.create(draft("alice", title))),
+        ),
+    )
+    .await;
+    assert!(
+        matches!(results[7], Err(StoreError::Unavailable(_))),
+        "{:?}",
+        results[7]
+    );
+    // "first" and 19 of these fill the store: task 0 to task 19 but for the refused one.
+    let created: Vec<Task> = results[..20]
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| *n != 7)
+        .map(|(n, result)| result.clone().unwrap_or_else(|e| panic!("task {n}: {e}")))
+        .collect();
+    for (n, result) in results.iter().enumerate().skip(20) {
+        assert!(
+            matches!(result, Err(StoreError::Full { limit: 20 })),
+            "task {n}: {result:?}"
+        );
+    }
+    assert!(
+        created.windows(2).all(|pair| pair[0].id < pair[1].id),
+        "{created:?}"
+    );
+    let mut stored = store.list(Scope::All).await.expect("list");
+    assert_eq!(stored.remove(0).title, "first");
+    assert_eq!(
+        stored, created,
+        "each answer is the task stored under its id"
+    );
+}
+
 /// A batch that fails (a failure that is not the write's alone) fails every request in it with
 /// the same error, and none of its writes is kept; the next batch works.
 async fn a_failed_batch_fails_every_request_and_keeps_nothing(engine: Engine) {
@@ -354,6 +406,16 @@ async fn sqlite_a_refused_write_fails_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_refused_write_fails_alone() {
     a_refused_write_fails_alone(Engine::postgres()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_run_of_creates_keeps_order_refusals_and_the_limit() {
+    a_run_of_creates_keeps_order_refusals_and_the_limit(Engine::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_run_of_creates_keeps_order_refusals_and_the_limit() {
+    a_run_of_creates_keeps_order_refusals_and_the_limit(Engine::postgres()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
