@@ -154,6 +154,29 @@ impl Writer {
         }
     }
 
+    /// Like [`Writer::spawn`], but the writer task runs on a thread of its own named `name`, for
+    /// an engine whose commit blocks.
+    pub(super) fn spawn_on_thread(
+        name: &str,
+        engine: impl Engine,
+        limits: BatchLimits,
+        timeout: Duration,
+        max_tasks: u64,
+    ) -> std::io::Result<Self> {
+        let (queue, receiver) = mpsc::channel(limits.max.saturating_mul(4));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || runtime.block_on(run(engine, receiver, limits)))?;
+        Ok(Self {
+            queue,
+            timeout,
+            max_tasks,
+        })
+    }
+
     pub(super) async fn create(&self, draft: TaskDraft) -> Result<Task, StoreError> {
         match self.submit(Write::Create(draft)).await? {
             (Write::Create(draft), Outcome::Created(id)) => Ok(draft.into_task(id)),

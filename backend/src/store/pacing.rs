@@ -16,11 +16,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// One measurement.
-const WINDOW: Duration = Duration::from_millis(100);
+const WINDOW: Duration = Duration::from_millis(300);
 /// A window longer than this had an idle gap in it: not a measurement of either way.
 const STALE: Duration = Duration::from_secs(1);
 /// Windows between two trials of the other way.
-const TRIAL_EVERY: u32 = 20;
+const TRIAL_EVERY: u32 = 10;
 /// How much more a trial must commit to be kept: less is noise.
 const BETTER: f64 = 1.05;
 

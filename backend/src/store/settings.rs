@@ -35,7 +35,7 @@ pub struct StoreSettings {
 
 /// Bounds of one group commit: the writer takes the writes that are waiting, up to `max`, and
 /// waits at most `wait` after the first for more to arrive (it stops waiting once it has as many
-/// as were writing a moment ago: see `store::batch`).
+/// as it wants: see `store::pacing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchLimits {
     /// Writes in one transaction, at most (`DATABASE_BATCH_MAX`).

@@ -5,9 +5,12 @@
 //! promise is that an acknowledged change is durable); `busy_timeout` bounds the wait for the
 //! write lock; foreign keys are enforced.
 //!
-//! Writes go to one connection, through the group commit ([`super::batch`]): its transactions
-//! run on a thread of their own, which neither blocks Tokio's workers nor holds up the runtime's
-//! shutdown (a batch waiting for the write lock does not keep the process alive). Reads run on the caller's thread, on one of a few read-only
+//! Writes go to one connection, through the group commit ([`super::batch`]), whose writer task
+//! runs with that connection on a thread of its own: its commits block that thread, not Tokio's
+//! workers, and the next batch starts as soon as the last one is answered, with no hop through a
+//! busy worker in between. That gap matters on a virtual disk: on the 2-core machine's, an fsync
+//! that follows the last within 50 µs takes 50 µs, one that follows 200 µs later a few hundred
+//! (docs/benchmarks.md). Reads run on the caller's thread, on one of a few read-only
 //! connections: a read of the task list takes microseconds, less than handing it to another
 //! thread and back, which is what a read through sqlx costs (measured in docs/decisions.md).
 //! sqlx still applies the migrations, as it did before (its `_sqlx_migrations` table).
@@ -31,7 +34,6 @@ use sqlx::{
     Connection as _,
     sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous},
 };
-use tokio::sync::oneshot;
 
 use super::{
     batch::{BatchError, Engine, Outcome, TaskCount, Write, Writer},
@@ -63,9 +65,17 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<Sqlite
         .collect::<Result<_, _>>()
         .map_err(cannot_open)?;
     let connection = connect(path, settings.timeout, Access::Write).map_err(cannot_open)?;
-    let engine = SqliteEngine::start(
+    let engine = SqliteEngine {
         connection,
-        i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
+        inserts: Inserts::new(),
+        max_tasks: i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
+    };
+    let writer = Writer::spawn_on_thread(
+        "sqlite-writer",
+        engine,
+        settings.batch,
+        settings.timeout,
+        settings.max_tasks,
     )
     .map_err(|e| OpenError(format!("cannot start the SQLite writer thread: {e}")))?;
     Ok(DurableStore::new(
@@ -73,7 +83,7 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<Sqlite
             connections: readers,
             next: AtomicUsize::new(0),
         },
-        Writer::spawn(engine, settings.batch, settings.timeout, settings.max_tasks),
+        writer,
     ))
 }
 
@@ -166,47 +176,16 @@ impl Readers {
     }
 }
 
-/// A batch for the writer thread, and where its result goes.
-type Job = (
-    Arc<Vec<Write>>,
-    oneshot::Sender<Result<Vec<Outcome>, BatchError>>,
-);
-
-/// The group commit's writer: one connection, owned by a thread that applies one batch at a
-/// time. The thread ends when the engine is dropped (its queue closes).
-#[derive(Debug)]
+/// The group commit's writer: one connection, on the writer's own thread (its commits block).
 struct SqliteEngine {
-    jobs: std::sync::mpsc::Sender<Job>,
-}
-
-impl SqliteEngine {
-    fn start(mut connection: Connection, max_tasks: i64) -> std::io::Result<Self> {
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || {
-                let inserts = Inserts::new();
-                for (writes, answer) in queue {
-                    let result = apply(&mut connection, &inserts, &writes, max_tasks);
-                    // Before answering: the writer takes its writes back without a copy.
-                    drop(writes);
-                    let _ = answer.send(result);
-                }
-            })?;
-        Ok(Self { jobs })
-    }
+    connection: Connection,
+    inserts: Inserts,
+    max_tasks: i64,
 }
 
 impl Engine for SqliteEngine {
     async fn commit(&mut self, writes: Arc<Vec<Write>>) -> Result<Vec<Outcome>, BatchError> {
-        let stopped = || {
-            BatchError::Failed(StoreError::Unavailable(
-                "the SQLite writer thread stopped".into(),
-            ))
-        };
-        let (answer, result) = oneshot::channel();
-        self.jobs.send((writes, answer)).map_err(|_| stopped())?;
-        result.await.map_err(|_| stopped())?
+        apply(&mut self.connection, &self.inserts, &writes, self.max_tasks)
     }
 }
 
