@@ -14,7 +14,7 @@
 //! with the same error, and none of its writes is kept: nothing is acknowledged that is not on
 //! disk.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, time::Duration};
 
 use shared::Task;
 use tokio::{
@@ -105,11 +105,10 @@ impl TaskCount {
 /// A store's engine as the writer uses it.
 pub(super) trait Engine: Send + 'static {
     /// Applies `writes` in order in one transaction and commits it: the outcome of each write,
-    /// or why nothing was committed. The engine drops its handle on `writes` before it answers,
-    /// so the writer gets them back without a copy.
+    /// or why nothing was committed.
     fn commit(
         &mut self,
-        writes: Arc<Vec<Write>>,
+        writes: &[Write],
     ) -> impl Future<Output = Result<Vec<Outcome>, BatchError>> + Send;
 }
 
@@ -144,14 +143,9 @@ impl Writer {
         timeout: Duration,
         max_tasks: u64,
     ) -> Self {
-        // Room for a few batches: past it, requests wait (bounded by `timeout`) to be queued.
-        let (queue, receiver) = mpsc::channel(limits.max.saturating_mul(4));
-        tokio::spawn(run(engine, receiver, limits));
-        Self {
-            queue,
-            timeout,
-            max_tasks,
-        }
+        let (writer, queue) = Self::new(limits, timeout, max_tasks);
+        tokio::spawn(run(engine, queue, limits));
+        writer
     }
 
     /// Like [`Writer::spawn`], but the writer task runs on a thread of its own named `name`, for
@@ -163,18 +157,30 @@ impl Writer {
         timeout: Duration,
         max_tasks: u64,
     ) -> std::io::Result<Self> {
-        let (queue, receiver) = mpsc::channel(limits.max.saturating_mul(4));
+        let (writer, queue) = Self::new(limits, timeout, max_tasks);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
         std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || runtime.block_on(run(engine, receiver, limits)))?;
-        Ok(Self {
+            .spawn(move || runtime.block_on(run(engine, queue, limits)))?;
+        Ok(writer)
+    }
+
+    /// A writer, and the queue its task reads.
+    fn new(
+        limits: BatchLimits,
+        timeout: Duration,
+        max_tasks: u64,
+    ) -> (Self, mpsc::Receiver<Pending>) {
+        // Room for a few batches: past it, requests wait (bounded by `timeout`) to be queued.
+        let (queue, receiver) = mpsc::channel(limits.max.saturating_mul(4));
+        let writer = Self {
             queue,
             timeout,
             max_tasks,
-        })
+        };
+        (writer, receiver)
     }
 
     pub(super) async fn create(&self, draft: TaskDraft) -> Result<Task, StoreError> {
@@ -315,10 +321,7 @@ async fn commit(
 ) -> usize {
     while !writes.is_empty() {
         let started = Instant::now();
-        let shared = Arc::new(writes);
-        let result = engine.commit(Arc::clone(&shared)).await;
-        writes = Arc::unwrap_or_clone(shared);
-        match result {
+        match engine.commit(&writes).await {
             Ok(outcomes) => {
                 let committed = writes.len();
                 tracing::debug!(
@@ -351,7 +354,7 @@ async fn commit(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     use super::*;
 
@@ -365,17 +368,17 @@ mod tests {
     impl Engine for Recorder {
         fn commit(
             &mut self,
-            writes: Arc<Vec<Write>>,
+            writes: &[Write],
         ) -> impl Future<Output = Result<Vec<Outcome>, BatchError>> + Send {
             let batches = self.batches.clone();
+            let titles: Vec<String> = writes
+                .iter()
+                .map(|w| match w {
+                    Write::Create(draft) => draft.title.clone(),
+                    other => format!("{other:?}"),
+                })
+                .collect();
             async move {
-                let titles: Vec<String> = writes
-                    .iter()
-                    .map(|w| match w {
-                        Write::Create(draft) => draft.title.clone(),
-                        other => format!("{other:?}"),
-                    })
-                    .collect();
                 batches
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -194,7 +194,7 @@ struct PgEngine {
 }
 
 impl Engine for PgEngine {
-    async fn commit(&mut self, writes: Arc<Vec<Write>>) -> Result<Vec<Outcome>, BatchError> {
+    async fn commit(&mut self, writes: &[Write]) -> Result<Vec<Outcome>, BatchError> {
         let mut transaction = self.pool.begin().await.map_err(failed)?;
         let mut count = TaskCount::new(self.max_tasks);
         let mut outcomes = Vec::with_capacity(writes.len());

@@ -19,7 +19,7 @@ use std::{
     fs::File,
     path::Path,
     sync::{
-        Arc, Mutex, MutexGuard, PoisonError, TryLockError,
+        Mutex, MutexGuard, PoisonError, TryLockError,
         atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
@@ -184,8 +184,8 @@ struct SqliteEngine {
 }
 
 impl Engine for SqliteEngine {
-    async fn commit(&mut self, writes: Arc<Vec<Write>>) -> Result<Vec<Outcome>, BatchError> {
-        apply(&mut self.connection, &self.inserts, &writes, self.max_tasks)
+    async fn commit(&mut self, writes: &[Write]) -> Result<Vec<Outcome>, BatchError> {
+        apply(&mut self.connection, &self.inserts, writes, self.max_tasks)
     }
 }
 
