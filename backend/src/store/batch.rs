@@ -110,10 +110,39 @@ pub(super) trait Engine: Send + 'static {
         &mut self,
         writes: &[Write],
     ) -> impl Future<Output = Result<Vec<Outcome>, BatchError>> + Send;
+
+    /// Sends the replies of the batch just committed, once it is on disk: at once, by default,
+    /// for an engine whose commit returns once it is.
+    fn acknowledge(&mut self, replies: Replies) {
+        replies.send();
+    }
 }
 
-/// Where a write's answer goes: its outcome, with the write given back.
-type Answer = oneshot::Sender<Result<(Write, Outcome), StoreError>>;
+/// A write's answer: its outcome, with the write given back.
+pub(super) type Reply = Result<(Write, Outcome), StoreError>;
+
+/// Where a write's answer goes.
+type Answer = oneshot::Sender<Reply>;
+
+/// The answers of a committed batch, not yet sent.
+#[derive(Debug, Default)]
+pub(super) struct Replies(pub(super) Vec<(Answer, Write, Outcome)>);
+
+impl Replies {
+    /// Answers each write with its outcome.
+    pub(super) fn send(self) {
+        for (answer, write, outcome) in self.0 {
+            let _ = answer.send(Ok((write, outcome)));
+        }
+    }
+
+    /// Answers each write with `error` instead: the batch did not reach the disk.
+    pub(super) fn fail(self, error: &StoreError) {
+        for (answer, _, _) in self.0 {
+            let _ = answer.send(Err(error.clone()));
+        }
+    }
+}
 
 /// A queued write and where its answer goes.
 #[derive(Debug)]
@@ -224,7 +253,7 @@ impl Writer {
     }
 
     /// Queues `write` and waits for its outcome, which comes after its batch committed.
-    async fn submit(&self, write: Write) -> Result<(Write, Outcome), StoreError> {
+    async fn submit(&self, write: Write) -> Reply {
         let deadline = Instant::now() + self.timeout;
         let (answer, outcome) = oneshot::channel();
         let pending = Pending {
@@ -329,9 +358,8 @@ async fn commit(
                     micros = started.elapsed().as_micros(),
                     "group commit"
                 );
-                for ((answer, write), outcome) in answers.into_iter().zip(writes).zip(outcomes) {
-                    let _ = answer.send(Ok((write, outcome)));
-                }
+                let replies = answers.into_iter().zip(writes).zip(outcomes);
+                engine.acknowledge(Replies(replies.map(|((a, w), o)| (a, w, o)).collect()));
                 return committed;
             }
             Err(BatchError::Refused { index, error }) if index < writes.len() => {

@@ -18,6 +18,7 @@ mod sql;
 mod sqlite;
 pub mod token;
 mod types;
+mod wal_sync;
 
 use std::sync::Arc;
 
@@ -40,7 +41,7 @@ pub async fn open(settings: &StoreSettings) -> Result<Arc<dyn TaskStore>, OpenEr
         }
         Database::Sqlite { path } => {
             let store = sqlite::open(path, settings).await?;
-            tracing::info!(path = %path.display(), "task store: SQLite (WAL, synchronous=FULL)");
+            tracing::info!(path = %path.display(), "task store: SQLite (WAL, synced before every answer)");
             Ok(Arc::new(store))
         }
         Database::Postgres(target) => {

@@ -179,7 +179,7 @@ impl Database {
 
 fn sqlite_path(path: &str) -> Result<PathBuf, String> {
     if path.contains('?') {
-        return Err("SQLite URLs take no parameters: the API sets WAL, synchronous=FULL, a busy timeout and foreign keys itself".into());
+        return Err("SQLite URLs take no parameters: the API sets WAL, its syncs, a busy timeout and foreign keys itself".into());
     }
     if path.is_empty() || path.contains(":memory:") {
         return Err("expected a file path, e.g. sqlite://data/tasks.db (use memory: for an in-memory store in tests)".into());

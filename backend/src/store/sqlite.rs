@@ -1,32 +1,31 @@
 //! The SQLite store: one file on this machine, created with its folder on first start.
 //!
-//! WAL lets readers and the writer work at once; `synchronous=FULL` makes every commit reach the
-//! disk before the API answers (NORMAL could lose the last commits on a power cut, and the API's
-//! promise is that an acknowledged change is durable); `busy_timeout` bounds the wait for the
-//! write lock; foreign keys are enforced.
+//! WAL lets readers and the writer work at once; every commit is on disk before anyone is
+//! answered (a power cut must not take back an acknowledged change): the writer's `COMMIT`
+//! appends to the WAL (`synchronous=NORMAL`) and [`super::wal_sync`] syncs the WAL on a thread
+//! of its own before it sends the answers, so that the next batch is written while the last one
+//! syncs; `busy_timeout` bounds the wait for the write lock; foreign keys are enforced.
 //!
 //! Writes go to one connection, through the group commit ([`super::batch`]), whose writer task
-//! runs with that connection on a thread of its own: its commits block that thread, not Tokio's
-//! workers, and the next batch starts as soon as the last one is answered, with no hop through a
-//! busy worker in between. That gap matters on a virtual disk: on the 2-core machine's, an fsync
-//! that follows the last within 50 µs takes 50 µs, one that follows 200 µs later a few hundred
-//! (docs/benchmarks.md). Reads run on the caller's thread, on one of a few read-only
-//! connections: a read of the task list takes microseconds, less than handing it to another
-//! thread and back, which is what a read through sqlx costs (measured in docs/decisions.md).
-//! sqlx still applies the migrations, as it did before (its `_sqlx_migrations` table).
+//! runs with that connection on a thread of its own: its statements block that thread, not
+//! Tokio's workers, and the next batch starts as soon as the last one is handed to the sync
+//! thread. Reads run on the caller's thread, on one of a few read-only connections: a read of the
+//! task list takes microseconds, less than handing it to another thread and back, which is what
+//! a read through sqlx costs (measured in docs/decisions.md). sqlx still applies the migrations,
+//! as it did before (its `_sqlx_migrations` table).
 
 use std::{
     fs::File,
     path::Path,
     sync::{
-        Mutex, MutexGuard, PoisonError, TryLockError,
+        Arc, Mutex, MutexGuard, PoisonError, TryLockError,
         atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
 };
 
 use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
     params_from_iter,
 };
 use shared::Task;
@@ -36,12 +35,13 @@ use sqlx::{
 };
 
 use super::{
-    batch::{BatchError, Engine, Outcome, TaskCount, Write, Writer},
+    batch::{BatchError, Engine, Outcome, Replies, TaskCount, Write, Writer},
     durable::{DurableStore, Reads},
     migrations,
     settings::StoreSettings,
     sql,
     types::{OpenError, Scope, StoreError, StoreFuture, TaskChanges, TaskDraft},
+    wal_sync::{Durability, WalSync},
 };
 
 /// Tasks in an SQLite file: read on the caller's thread, written by the group commit.
@@ -65,10 +65,15 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<Sqlite
         .collect::<Result<_, _>>()
         .map_err(cannot_open)?;
     let connection = connect(path, settings.timeout, Access::Write).map_err(cannot_open)?;
+    let durability = Durability::new();
+    let sync = WalSync::start(path, Arc::clone(&durability))
+        .map_err(|e| OpenError(format!("cannot start syncing the WAL of {shown}: {e}")))?;
     let engine = SqliteEngine {
         connection,
         inserts: Inserts::new(),
         max_tasks: i64::try_from(settings.max_tasks).unwrap_or(i64::MAX),
+        sync,
+        commit: 0,
     };
     let writer = Writer::spawn_on_thread(
         "sqlite-writer",
@@ -82,6 +87,8 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<Sqlite
         Readers {
             connections: readers,
             next: AtomicUsize::new(0),
+            durability,
+            timeout: settings.timeout,
         },
         writer,
     ))
@@ -125,11 +132,22 @@ fn connect(path: &Path, timeout: Duration, access: Access) -> rusqlite::Result<C
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     connection.busy_timeout(timeout)?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", true)?;
-    if access == Access::Read {
+    match access {
         // A read connection that tried to write would be a bug: make it an error.
-        connection.pragma_update(None, "query_only", true)?;
+        Access::Read => connection.pragma_update(None, "query_only", true)?,
+        // The writer's commits return before the WAL is synced: `WalSync` syncs it before
+        // anyone is answered. The first read opens (creates) the WAL for `WalSync`.
+        Access::Write => {
+            connection.pragma_update(None, "synchronous", "NORMAL")?;
+            let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+            if mode != "wal" {
+                return Err(rusqlite::Error::InvalidParameterName(format!(
+                    "journal_mode is {mode}, not wal"
+                )));
+            }
+            connection.query_row("SELECT n FROM task_count", [], |row| row.get::<_, i64>(0))?;
+        }
     }
     Ok(connection)
 }
@@ -140,6 +158,9 @@ pub struct Readers {
     connections: Box<[Mutex<Connection>]>,
     /// Where the next read starts looking for a free connection, so reads spread over them.
     next: AtomicUsize,
+    /// A read answers once what it saw is on disk, waiting at most `timeout`.
+    durability: Arc<Durability>,
+    timeout: Duration,
 }
 
 impl Readers {
@@ -181,11 +202,27 @@ struct SqliteEngine {
     connection: Connection,
     inserts: Inserts,
     max_tasks: i64,
+    sync: WalSync,
+    /// The number of the last commit.
+    commit: u64,
 }
 
 impl Engine for SqliteEngine {
     async fn commit(&mut self, writes: &[Write]) -> Result<Vec<Outcome>, BatchError> {
-        apply(&mut self.connection, &self.inserts, writes, self.max_tasks)
+        let (transaction, outcomes) =
+            apply(&mut self.connection, &self.inserts, writes, self.max_tasks)?;
+        // Numbered before it can be seen, so that a read that sees it waits for its sync.
+        self.commit = self.sync.begin().map_err(BatchError::Failed)?;
+        if let Err(error) = transaction.commit() {
+            // Settles the number for the reads that wait for it.
+            self.sync.committed(self.commit, Replies::default());
+            return Err(failed(error));
+        }
+        Ok(outcomes)
+    }
+
+    fn acknowledge(&mut self, replies: Replies) {
+        self.sync.committed(self.commit, replies);
     }
 }
 
@@ -211,14 +248,14 @@ impl Inserts {
 }
 
 /// `writes` in one `BEGIN IMMEDIATE` transaction (the write lock is taken first, so the count of
-/// tasks read inside cannot change under it), then `COMMIT`, which returns once the WAL is
-/// synced. On error, dropping the transaction rolls it back.
-fn apply(
-    connection: &mut Connection,
+/// tasks read inside cannot change under it), to be committed by the caller. On error, dropping
+/// the transaction rolls it back.
+fn apply<'c>(
+    connection: &'c mut Connection,
     inserts: &Inserts,
     writes: &[Write],
     max_tasks: i64,
-) -> Result<Vec<Outcome>, BatchError> {
+) -> Result<(Transaction<'c>, Vec<Outcome>), BatchError> {
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(failed)?;
@@ -245,8 +282,7 @@ fn apply(
         };
         outcomes.push(outcome.map_err(at(index))?);
     }
-    transaction.commit().map_err(failed)?;
-    Ok(outcomes)
+    Ok((transaction, outcomes))
 }
 
 /// A run of creates: as many as `TASKS_MAX` leaves room for (the batch's first create reads the
@@ -382,7 +418,11 @@ fn failed(error: rusqlite::Error) -> BatchError {
 impl Reads for Readers {
     fn list<'a>(&'a self, scope: Scope<'a>) -> StoreFuture<'a, Vec<Task>> {
         let result = self.list_now(scope).map_err(unavailable);
-        Box::pin(async move { result })
+        Box::pin(async move {
+            let tasks = result?;
+            self.durability.settled(self.timeout).await?;
+            Ok(tasks)
+        })
     }
 }
 
