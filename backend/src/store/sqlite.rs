@@ -65,6 +65,16 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<Sqlite
         .collect::<Result<_, _>>()
         .map_err(cannot_open)?;
     let connection = connect(path, settings.timeout, Access::Write).map_err(cannot_open)?;
+    // Answers wait for the WAL's sync: without a WAL (a file system where SQLite cannot keep
+    // one), nothing would be synced, so refuse to start.
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .map_err(cannot_open)?;
+    if mode != "wal" {
+        return Err(OpenError(format!(
+            "the SQLite database {shown} is in journal mode {mode}, not WAL; put it on a local disk"
+        )));
+    }
     let durability = Durability::new();
     let sync = WalSync::start(path, Arc::clone(&durability))
         .map_err(|e| OpenError(format!("cannot start syncing the WAL of {shown}: {e}")))?;
@@ -140,12 +150,6 @@ fn connect(path: &Path, timeout: Duration, access: Access) -> rusqlite::Result<C
         // anyone is answered. The first read opens (creates) the WAL for `WalSync`.
         Access::Write => {
             connection.pragma_update(None, "synchronous", "NORMAL")?;
-            let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
-            if mode != "wal" {
-                return Err(rusqlite::Error::InvalidParameterName(format!(
-                    "journal_mode is {mode}, not wal"
-                )));
-            }
             connection.query_row("SELECT n FROM task_count", [], |row| row.get::<_, i64>(0))?;
         }
     }
