@@ -75,6 +75,10 @@ pub(super) async fn open(path: &Path, settings: &StoreSettings) -> Result<Sqlite
             "the SQLite database {shown} is in journal mode {mode}, not WAL; put it on a local disk"
         )));
     }
+    // The first read creates the WAL file, which `WalSync` opens.
+    connection
+        .query_row("SELECT n FROM task_count", [], |row| row.get::<_, i64>(0))
+        .map_err(cannot_open)?;
     let durability = Durability::new();
     let sync = WalSync::start(path, Arc::clone(&durability))
         .map_err(|e| OpenError(format!("cannot start syncing the WAL of {shown}: {e}")))?;
@@ -147,11 +151,8 @@ fn connect(path: &Path, timeout: Duration, access: Access) -> rusqlite::Result<C
         // A read connection that tried to write would be a bug: make it an error.
         Access::Read => connection.pragma_update(None, "query_only", true)?,
         // The writer's commits return before the WAL is synced: `WalSync` syncs it before
-        // anyone is answered. The first read opens (creates) the WAL for `WalSync`.
-        Access::Write => {
-            connection.pragma_update(None, "synchronous", "NORMAL")?;
-            connection.query_row("SELECT n FROM task_count", [], |row| row.get::<_, i64>(0))?;
-        }
+        // anyone is answered.
+        Access::Write => connection.pragma_update(None, "synchronous", "NORMAL")?,
     }
     Ok(connection)
 }
